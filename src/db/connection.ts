@@ -1,0 +1,195 @@
+import { mkdirSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzleNodePostgres } from 'drizzle-orm/node-postgres';
+import { migrate as migrateNodePostgres } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import * as schema from './schema.ts';
+
+export type Schema = typeof schema;
+export type Orm = PgDatabase<PgQueryResultHKT, Schema>;
+export type Engine = 'pglite' | 'postgres';
+
+/**
+ * One connection's worth of work: typed queries through `orm`, raw SQL through `query`, bulk loads
+ * through `copyFrom`. Result types are the same on both engines: int8 → bigint, date → 'YYYY-MM-DD',
+ * timestamptz → Date, numeric → string.
+ */
+export interface Session {
+  readonly engine: Engine;
+  readonly orm: Orm;
+  query<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** COPY … FROM in text format; `chunks` are whole lines ending in '\n'. Returns rows copied. */
+  copyFrom(table: string, columns: readonly string[], chunks: AsyncIterable<string> | Iterable<string>): Promise<number>;
+}
+
+export interface Database extends Session {
+  /** Runs `work` in one transaction: everything it wrote is committed together or not at all. */
+  transaction<T>(work: (tx: Session) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly description: string;
+}
+
+export interface ConnectOptions {
+  /** postgres://… to use a PostgreSQL server; otherwise PGlite on `dataDir`. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; 'memory://' for a throw-away in-memory database. */
+  dataDir?: string | undefined;
+  migrate?: boolean;
+}
+
+const INT8 = 20;
+const DATE = 1082;
+const NUMERIC = 1700;
+
+const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export async function openDatabase(options: ConnectOptions): Promise<Database> {
+  const database = options.databaseUrl
+    ? await openPostgres(options.databaseUrl)
+    : await openPglite(options.dataDir ?? 'memory://');
+  if (options.migrate !== false) {
+    try {
+      await database.migrate();
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+  return database;
+}
+
+function countCopied(lines: number, chunk: string): number {
+  let count = lines;
+  for (let index = chunk.indexOf('\n'); index !== -1; index = chunk.indexOf('\n', index + 1)) count++;
+  return count;
+}
+
+async function openPglite(dataDir: string): Promise<Database & { migrate(): Promise<void> }> {
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir, {
+    parsers: {
+      [INT8]: (value: string) => BigInt(value),
+      [DATE]: (value: string) => value,
+      [NUMERIC]: (value: string) => value,
+    },
+  });
+  const sessionOn = (runner: PGlite | PGliteTransaction): Session => ({
+    engine: 'pglite',
+    orm: drizzlePglite({ client: runner as PGlite, schema }) as unknown as Orm,
+    async query<Row>(text: string, params: unknown[] = []) {
+      return (await runner.query<Row>(text, params)).rows;
+    },
+    async copyFrom(table, columns, chunks) {
+      // PGlite reads COPY input from a Blob mounted at /dev/blob; one Blob per batch keeps memory flat.
+      const statement = `COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`;
+      let copied = 0;
+      let batch: string[] = [];
+      let batchSize = 0;
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const blob = new Blob(batch);
+        for (const part of batch) copied = countCopied(copied, part);
+        batch = [];
+        batchSize = 0;
+        await runner.query(statement, [], { blob });
+      };
+      for await (const chunk of chunks) {
+        batch.push(chunk);
+        batchSize += chunk.length;
+        if (batchSize >= 8 * 1024 * 1024) await flush();
+      }
+      await flush();
+      return copied;
+    },
+  });
+  const session = sessionOn(client);
+  return {
+    ...session,
+    description: dataDir.startsWith('memory://') ? 'PGlite (in memory)' : `PGlite at ${dataDir}`,
+    transaction: (work) => client.transaction((tx) => work(sessionOn(tx))),
+    async migrate() {
+      await migratePglite(drizzlePglite({ client }), { migrationsFolder });
+    },
+    close: () => client.close(),
+  };
+}
+
+async function openPostgres(url: string): Promise<Database & { migrate(): Promise<void> }> {
+  const typeParsers = {
+    getTypeParser(oid: number, format?: 'text' | 'binary') {
+      if (oid === INT8) return (value: string) => BigInt(value);
+      if (oid === DATE || oid === NUMERIC) return (value: string) => value;
+      return pg.types.getTypeParser(oid, format);
+    },
+  } as typeof pg.types;
+  const pool = new pg.Pool({ connectionString: url, types: typeParsers, max: 8 });
+  // Surface a bad URL or a server that is down now, not at the first query.
+  (await pool.connect()).release();
+  const sessionOn = (runner: pg.Pool | pg.PoolClient): Session => ({
+    engine: 'postgres',
+    orm: drizzleNodePostgres({ client: runner, schema }) as unknown as Orm,
+    async query<Row>(text: string, params: unknown[] = []) {
+      return (await runner.query(text, params)).rows as Row[];
+    },
+    async copyFrom(table, columns, chunks) {
+      const client = 'release' in runner ? runner : await runner.connect();
+      try {
+        const stream = client.query(copyFrom(`COPY ${table} (${columns.join(', ')}) FROM STDIN`));
+        await pipeline(Readable.from(chunks), stream);
+        return Number(stream.rowCount);
+      } finally {
+        if (client !== runner) (client as pg.PoolClient).release();
+      }
+    },
+  });
+  const session = sessionOn(pool);
+  const safeUrl = new URL(url);
+  safeUrl.password = safeUrl.password ? '***' : '';
+  return {
+    ...session,
+    description: `PostgreSQL at ${safeUrl.toString()}`,
+    async transaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(sessionOn(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async migrate() {
+      const client = await pool.connect();
+      try {
+        // Two processes starting at once must not both apply the same migration.
+        await client.query('SELECT pg_advisory_lock(7270696275746172)');
+        await migrateNodePostgres(drizzleNodePostgres({ client }), { migrationsFolder });
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(7270696275746172)').catch(() => {});
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** Counts and sums arrive as bigint on both engines; this is the one place they become numbers. */
+export function toNumber(value: unknown): number {
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return Number(value);
+  if (value === null || value === undefined) return 0;
+  throw new TypeError(`not a number: ${String(value)}`);
+}
+

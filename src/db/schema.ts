@@ -1,0 +1,4 @@
+// Every area owns its tables; this index is what Drizzle and the migrations see.
+export * from '../contributions/schema.ts';
+export * from '../people/schema.ts';
+export * from '../sources/schema.ts';

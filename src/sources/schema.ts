@@ -1,0 +1,35 @@
+import { bigint, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+const id = () => bigint('id', { mode: 'bigint' }).primaryKey();
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const sourceKind = pgEnum('source_kind', ['git', 'gitlab', 'github', 'import']);
+
+/** A configured origin of data (a repository, a GitLab group, …) and where its sync stands. */
+export const sources = pgTable('sources', {
+  id: id(),
+  kind: sourceKind('kind').notNull(),
+  name: text('name').notNull().unique(),
+  config: jsonb('config').$type<Record<string, unknown>>().notNull(),
+  // Whatever the source needs to resume: a commit sha, an `updated_after` timestamp and page, …
+  cursor: jsonb('cursor').$type<Record<string, unknown>>(),
+  lastStartedAt: at('last_started_at'),
+  lastFinishedAt: at('last_finished_at'),
+  lastError: text('last_error'),
+  lastStats: jsonb('last_stats').$type<Record<string, unknown>>(),
+  createdAt: at('created_at').notNull().defaultNow(),
+});
+
+/** Payloads exactly as the origin sent them, beside the normalised rows derived from them. */
+export const rawRecords = pgTable(
+  'raw_records',
+  {
+    id: id(),
+    source: text('source').notNull(),
+    endpoint: text('endpoint').notNull(),
+    externalId: text('external_id').notNull(),
+    payload: jsonb('payload').notNull(),
+    fetchedAt: at('fetched_at').notNull(),
+  },
+  (t) => [uniqueIndex('raw_records_natural').on(t.source, t.endpoint, t.externalId)],
+);
