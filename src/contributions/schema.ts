@@ -222,7 +222,7 @@ export const commits = pgTable(
     mergeRequestNumber: integer('merge_request_number'),
     subject: text('subject'),
   },
-  (t) => [uniqueIndex('commits_natural').on(t.projectId, t.sha)],
+  (t) => [uniqueIndex('commits_natural').on(t.projectId, t.sha), index('commits_merge_request').on(t.projectId, t.mergeRequestNumber)],
 );
 
 /**
@@ -240,6 +240,10 @@ export const activities = pgTable(
     occurredAt: at('occurred_at').notNull(),
     objectType: objectType('object_type'),
     objectId: ref('object_id'),
+    // The object's natural key (number, sha, comment id or own key) and its project where that differs
+    // from the activity's: exports rebuild the reference from these even when the object has no row.
+    objectRef: text('object_ref'),
+    objectProjectId: ref('object_project_id'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>(),
   },
   (t) => [index('activities_person_time').on(t.personId, t.occurredAt)],

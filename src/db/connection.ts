@@ -45,6 +45,7 @@ export interface ConnectOptions {
 }
 
 const INT8 = 20;
+const INT8_ARRAY = 1016;
 const DATE = 1082;
 const NUMERIC = 1700;
 
@@ -125,6 +126,7 @@ async function openPostgres(url: string): Promise<Database & { migrate(): Promis
   const typeParsers = {
     getTypeParser(oid: number, format?: 'text' | 'binary') {
       if (oid === INT8) return (value: string) => BigInt(value);
+      if (oid === INT8_ARRAY) return parseBigintArray;
       if (oid === DATE || oid === NUMERIC) return (value: string) => value;
       return pg.types.getTypeParser(oid, format);
     },
@@ -182,6 +184,12 @@ async function openPostgres(url: string): Promise<Database & { migrate(): Promis
     },
     close: () => pool.end(),
   };
+}
+
+/** `{1,2,NULL}` → [1n, 2n, null]; integers are never quoted in array literals. */
+function parseBigintArray(value: string): (bigint | null)[] {
+  if (value === '{}') return [];
+  return value.slice(1, -1).split(',').map((element) => (element === 'NULL' ? null : BigInt(element)));
 }
 
 /** Counts and sums arrive as bigint on both engines; this is the one place they become numbers. */

@@ -630,6 +630,13 @@ function objectId(object: ActivityObject, activityProject: string | null | undef
   }
 }
 
+function objectRefOf(object: ActivityObject): string {
+  if ('key' in object) return object.key;
+  if ('number' in object) return String(object.number);
+  if ('sha' in object) return object.sha;
+  return object.external_id;
+}
+
 function objectKey(object: ActivityObject | null | undefined, activityProject: string | null | undefined): string {
   if (!object) return '';
   if ('key' in object) return `${object.type}:${object.key}`;
@@ -642,7 +649,7 @@ function objectKey(object: ActivityObject | null | undefined, activityProject: s
 export const activityRecordKind: RecordKind<z.infer<typeof activitySchema>> = {
   type: 'activity',
   table: 'activities',
-  columns: ['id', 'kind', 'person_id', 'project_id', 'occurred_at', 'object_type', 'object_id', 'attributes'],
+  columns: ['id', 'kind', 'person_id', 'project_id', 'occurred_at', 'object_type', 'object_id', 'object_ref', 'object_project_id', 'attributes'],
   schema: activitySchema,
   describe: (r) => `activity ${r.kind} by ${personKey(r.person)} at ${r.occurred_at} on ${objectKey(r.object, r.project) || 'nothing'}`,
   toCopy: (r, refs) =>
@@ -655,6 +662,8 @@ export const activityRecordKind: RecordKind<z.infer<typeof activitySchema>> = {
       copyText(r.occurred_at),
       r.object ? r.object.type : COPY_NULL,
       r.object ? objectId(r.object, r.project) : COPY_NULL,
+      r.object ? copyText(objectRefOf(r.object)) : COPY_NULL,
+      r.object && 'project' in r.object && r.object.project && r.object.project !== r.project ? projectField(refs, 'object.project', r.object.project) : COPY_NULL,
       copyJson(r.attributes),
     ]),
 };

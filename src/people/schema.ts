@@ -30,7 +30,6 @@ export const people = pgTable('people', {
   country: text('country'),
   timezone: text('timezone'),
   mergedInto: ref('merged_into'),
-  createdAt: at('created_at').notNull().defaultNow(),
 });
 
 export const identities = pgTable(

@@ -17,6 +17,8 @@ CREATE TABLE "activities" (
 	"occurred_at" timestamp with time zone NOT NULL,
 	"object_type" "object_type",
 	"object_id" bigint,
+	"object_ref" text,
+	"object_project_id" bigint,
 	"attributes" jsonb
 );
 --> statement-breakpoint
@@ -174,7 +176,6 @@ CREATE TABLE "people" (
 	"country" text,
 	"timezone" text,
 	"merged_into" bigint,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "people_key_unique" UNIQUE("key")
 );
 --> statement-breakpoint
@@ -215,6 +216,7 @@ CREATE TABLE "sources" (
 CREATE INDEX "activities_person_time" ON "activities" USING btree ("person_id","occurred_at");--> statement-breakpoint
 CREATE INDEX "comments_target" ON "comments" USING btree ("project_id","target_type","target_ref");--> statement-breakpoint
 CREATE UNIQUE INDEX "commits_natural" ON "commits" USING btree ("project_id","sha");--> statement-breakpoint
+CREATE INDEX "commits_merge_request" ON "commits" USING btree ("project_id","merge_request_number");--> statement-breakpoint
 CREATE UNIQUE INDEX "issues_natural" ON "issues" USING btree ("project_id","number");--> statement-breakpoint
 CREATE INDEX "issues_author" ON "issues" USING btree ("author_id");--> statement-breakpoint
 CREATE INDEX "label_events_target" ON "label_events" USING btree ("project_id","target_type","target_ref");--> statement-breakpoint
