@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -54,7 +55,9 @@ const TABLE_OF_REFERABLE: Record<Reference['kind'], string> = {
 };
 
 export async function importNdjsonFile(db: Database, path: string, options: Omit<ImportOptions, 'path'> = {}): Promise<ImportStats> {
-  return importNdjson(db, createReadStream(path, { highWaterMark: 1 << 20 }), { ...options, path });
+  // Opened before anything else, so a missing file is an error here rather than an unhandled stream event.
+  const handle = await open(path);
+  return importNdjson(db, handle.createReadStream({ highWaterMark: 1 << 20 }), { ...options, path });
 }
 
 export async function importNdjson(
@@ -96,6 +99,8 @@ export async function importNdjson(
       }
       while (inFlight.length > 0) await consume(await (inFlight.shift() as Promise<ParsedChunk>));
       options.onProgress?.({ bytes, lines });
+      // The parser threads' memory is better spent on building indexes.
+      await pool.close();
 
       const tables = await loader.finish(options.path);
       await checkReferences(tx, references);
@@ -251,6 +256,9 @@ class TableLoader {
   async finish(path: string | undefined): Promise<TableStats[]> {
     for (const state of this.tables.values()) await this.flush(state);
     await this.copying;
+    // Index builds sort in memory when they can. A server has memory to spare for that; PGlite
+    // shares ours, so it keeps its default.
+    if (this.tx.engine === 'postgres') await this.tx.query(`SET LOCAL maintenance_work_mem = '512MB'`);
     const stats: TableStats[] = [];
     for (const state of this.tables.values()) {
       if (state.method === 'bulk') {

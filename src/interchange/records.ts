@@ -34,10 +34,27 @@ const personKey = (ref: PersonRef): string => (typeof ref === 'string' ? ref : r
 
 export const signature = z.object({ name: z.string(), email: z.string() });
 
+/**
+ * People and projects are referred to on nearly every line; their few thousand ids are worth
+ * remembering rather than hashing again (a bulk load spends measurable time here).
+ */
+function remembered(table: string): (key: string) => string {
+  let known = new Map<string, string>();
+  return (key) => {
+    let id = known.get(key);
+    if (id === undefined) {
+      if (known.size >= 200_000) known = new Map();
+      id = idText(table, key);
+      known.set(key, id);
+    }
+    return id;
+  };
+}
+
 // ——— ids of each kind, from natural keys ———
 export const ids = {
-  project: (ref: string) => idText('project', ref),
-  person: (key: string) => idText('person', key),
+  project: remembered('project'),
+  person: remembered('person'),
   identity: (platform: string, kind: string, value: string) => idText('identity', platform, kind, normaliseIdentity(value)),
   organisation: (name: string) => idText('organisation', name),
   milestone: (scope: string, title: string) => idText('milestone', scope, title),

@@ -9,14 +9,12 @@ import {
   pgEnum,
   pgTable,
   text,
-  timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
 // Ids are deterministic hashes of each record's natural key (src/db/ids.ts), so no table uses a sequence.
 const id = () => bigint('id', { mode: 'bigint' }).primaryKey();
 const ref = (name: string) => bigint(name, { mode: 'bigint' });
-const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const platform = pgEnum('platform', ['gitlab', 'github', 'git', 'discord', 'discourse', 'reddit', 'crowdin', 'email', 'other']);
 export const identityKind = pgEnum('identity_kind', ['username', 'email', 'user_id', 'name']);

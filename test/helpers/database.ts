@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { type Database, openDatabase } from '../../src/db/connection.ts';
@@ -9,32 +11,43 @@ import { type Database, openDatabase } from '../../src/db/connection.ts';
  * new PostgreSQL database of its own (test files run in parallel processes) dropped afterwards.
  */
 export async function openTestDatabase(): Promise<Database> {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) return openDatabase({ dataDir: 'memory://' });
-  const name = `tributary_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const testUrl = new URL(url);
-  testUrl.pathname = `/${name}`;
-  const db = await openDatabase({ databaseUrl: testUrl.toString() });
+  if (!process.env.TEST_DATABASE_URL) return openDatabase({ dataDir: 'memory://' });
+  const place = await createTestDatabasePlace();
+  const db = await openDatabase({ databaseUrl: place.env.DATABASE_URL });
   const close = db.close.bind(db);
   return Object.assign(db, {
     async close() {
       await close();
-      const cleanup = new pg.Client({ connectionString: url });
-      await cleanup.connect();
-      try {
-        await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await cleanup.end();
-      }
+      await place.remove();
     },
   });
+}
+
+/**
+ * Somewhere for a child process (the CLI) to keep a database: environment variables naming it, and
+ * a way to remove it. A PGlite data directory, or a PostgreSQL database when TEST_DATABASE_URL is set.
+ */
+export async function createTestDatabasePlace(): Promise<{ env: Record<string, string>; remove(): Promise<void> }> {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) {
+    const dir = mkdtempSync(join(tmpdir(), 'tributary-test-'));
+    return { env: { TRIBUTARY_DATA_DIR: dir }, remove: async () => rmSync(dir, { recursive: true, force: true }) };
+  }
+  const name = `tributary_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await onServer(url, `CREATE DATABASE ${name}`);
+  const testUrl = new URL(url);
+  testUrl.pathname = `/${name}`;
+  return { env: { DATABASE_URL: testUrl.toString() }, remove: () => onServer(url, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function onServer(url: string, statement: string) {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(statement);
+  } finally {
+    await admin.end();
+  }
 }
 
 export const engineName = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
