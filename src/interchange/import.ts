@@ -124,7 +124,11 @@ class ParserPool {
   constructor(size: number) {
     this.size = size;
     for (let index = 0; index < size; index++) {
-      const worker = new Worker(new URL('./parse-worker.ts', import.meta.url));
+      // Left alone, each thread's heap grows far beyond what one chunk needs before V8 collects it;
+      // the cap keeps a bulk load's memory flat (a 16 MiB line, the longest allowed, still fits).
+      const worker = new Worker(new URL('./parse-worker.ts', import.meta.url), {
+        resourceLimits: { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 32 },
+      });
       worker.on('message', ({ id, parsed }: { id: number; parsed: ParsedChunk }) => {
         this.waiting.get(id)?.resolve(parsed);
         this.waiting.delete(id);

@@ -96,6 +96,14 @@ describe(`NDJSON import and export on ${engineName}`, () => {
     assert.equal(docs.milestone_scope, 'acme/app');
   });
 
+  test('a line just under the 16 MiB limit is accepted', async () => {
+    const name = 'y'.repeat(15 * 1024 * 1024);
+    await importNdjson(db, fromText(`{"type":"person","key":"long-name","name":"${name}"}\n`));
+    const [row] = await db.query<{ length: number }>(`SELECT length(name) AS length FROM people WHERE key = 'long-name'`);
+    assert.equal(row?.length, name.length);
+    await db.query(`DELETE FROM people WHERE key = 'long-name'`);
+  });
+
   test('an unknown type for export is refused by name', async () => {
     await assert.rejects(exportAll(db, ['pull_request']), /unknown record type "pull_request"/);
   });
