@@ -42,39 +42,14 @@ function lanes(table: string, parts: readonly (string | number)[]): [number, num
   return [h2 & 0x7fffffff, h1 >>> 0];
 }
 
-/** The id as decimal text, computed without BigInt. */
+/** The id as decimal text, computed without BigInt: (hi·2³² + lo) split as (hi·429496)·10⁴ + (hi·7296 + lo). */
 export function idText(table: string, ...parts: readonly (string | number)[]): string {
   const [hi, lo] = lanes(table, parts);
-  return decimal(hi, lo);
-}
-
-/**
- * hi·2³² + lo in decimal. The value is held as four 16-bit limbs and divided by 10⁶ limb by limb, so
- * every intermediate stays an exact small integer (formatting a 15-digit double is several times slower).
- */
-function decimal(hi: number, lo: number): string {
-  let a = hi >>> 16;
-  let b = hi & 0xffff;
-  let c = lo >>> 16;
-  let d = lo & 0xffff;
-  if ((a | b | c | d) === 0) return '1';
-  let out = '';
-  while ((a | b | c | d) !== 0) {
-    let rest = a % 1e6;
-    a = (a - rest) / 1e6;
-    let x = rest * 65536 + b;
-    b = Math.floor(x / 1e6);
-    rest = x - b * 1e6;
-    x = rest * 65536 + c;
-    c = Math.floor(x / 1e6);
-    rest = x - c * 1e6;
-    x = rest * 65536 + d;
-    d = Math.floor(x / 1e6);
-    rest = x - d * 1e6;
-    const digits = String(rest);
-    out = (a | b | c | d) === 0 ? digits + out : digits.padStart(6, '0') + out;
-  }
-  return out;
+  const low = hi * 7296 + lo;
+  const high = hi * 429496 + Math.floor(low / 10000);
+  const rest = low % 10000;
+  if (high === 0) return String(rest || 1);
+  return `${high}${String(rest).padStart(4, '0')}`;
 }
 
 export function idOf(table: string, ...parts: readonly (string | number)[]): bigint {
