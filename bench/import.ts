@@ -48,12 +48,12 @@ const engines = values.engine === 'both' ? ['pglite', 'postgres'] : [String(valu
 const targets = { pglite: 60, postgres: 30 } as Record<string, number>;
 for (const engine of engines) {
   const env = { ...process.env };
-  let cleanup = () => {};
+  let cleanup = async () => {};
   if (engine === 'pglite') {
     const dir = mkdtempSync(join(tmpdir(), 'tributary-bench-pglite-'));
     env.TRIBUTARY_DATA_DIR = dir;
     delete env.DATABASE_URL;
-    cleanup = () => rmSync(dir, { recursive: true, force: true });
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
   } else {
     const admin = new pg.Client({ connectionString: String(values['database-url']) });
     await admin.connect();
@@ -63,14 +63,19 @@ for (const engine of engines) {
     const url = new URL(String(values['database-url']));
     url.pathname = '/tributary_bench';
     env.DATABASE_URL = url.toString();
-    cleanup = () => {};
+    cleanup = async () => {
+      const admin = new pg.Client({ connectionString: String(values['database-url']) });
+      await admin.connect();
+      await admin.query('DROP DATABASE IF EXISTS tributary_bench WITH (FORCE)');
+      await admin.end();
+    };
   }
   const child = spawnSync(process.execPath, [new URL('./import-child.ts', import.meta.url).pathname, file], {
     env,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  cleanup();
+  await cleanup();
   if (child.status !== 0) {
     console.error(`${engine}: the import failed (exit ${child.status})\n${child.stdout}`);
     process.exitCode = 1;
