@@ -9,7 +9,9 @@ import { ImportError } from '../interchange/errors.ts';
 import { EXPORT_TYPES, exportNdjson } from '../interchange/export.ts';
 import { type ImportStats, importNdjson, importNdjsonFile } from '../interchange/import.ts';
 import { RECORD_KINDS } from '../interchange/records.ts';
+import { SourceError } from '../sources/contract.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
+import { registerSourceCommands } from './sources.ts';
 
 /** The demo community `tributary start` loads into an empty database. */
 const DEMO = { seed: 'demo', mergeRequests: 20_000, activities: 200_000 };
@@ -145,6 +147,8 @@ program
     if (options.output) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   });
 
+registerSourceCommands(program, withDatabase);
+
 const db = program.command('db').description('The database itself.');
 db.command('info')
   .description('Where the data lives and how many rows each table holds.')
@@ -179,6 +183,9 @@ try {
   } else if (error instanceof UsageError) {
     process.stderr.write(`${pc.red('error:')} ${error.message}\n`);
     process.exitCode = 2;
+  } else if (error instanceof SourceError) {
+    process.stderr.write(`${pc.red('error:')} ${error.message}\n`);
+    process.exitCode = 1;
   } else if (error instanceof ImportError) {
     process.stderr.write(`${pc.red('import failed, nothing was written:')} ${error.message}\n`);
     process.exitCode = 1;

@@ -8,6 +8,7 @@ import {
   jsonb,
   pgEnum,
   pgTable,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -27,6 +28,8 @@ const idList = (name: string) =>
     .array()
     .notNull()
     .default(sql`'{}'::bigint[]`);
+
+export type Signature = { name: string; email: string };
 
 export const mergeRequestState = pgEnum('merge_request_state', ['opened', 'merged', 'closed', 'locked']);
 export const issueState = pgEnum('issue_state', ['opened', 'closed']);
@@ -126,6 +129,12 @@ export const mergeRequests = pgTable(
     onDefaultBranch: boolean('on_default_branch'),
     webUrl: text('web_url'),
     origin: recordOrigin('origin').notNull(),
+    // The zone merged_at was written in (minutes east of UTC), so an export gives the instant as recorded.
+    mergedAtOffset: smallint('merged_at_offset'),
+    mergeCommitSha: text('merge_commit_sha'),
+    // Where the origin states them (git history, the API's commits list): the MR's own commits.
+    commitCount: integer('commit_count'),
+    authors: jsonb('authors').$type<Signature[]>(),
   },
   (t) => [
     uniqueIndex('merge_requests_natural').on(t.projectId, t.number),
@@ -202,8 +211,6 @@ export const labelEvents = pgTable(
   (t) => [index('label_events_target').on(t.projectId, t.targetType, t.targetRef)],
 );
 
-export type Signature = { name: string; email: string };
-
 export const commits = pgTable(
   'commits',
   {
@@ -218,9 +225,16 @@ export const commits = pgTable(
     committedAt: at('committed_at'),
     coAuthors: jsonb('co_authors').$type<Signature[]>().notNull().default(sql`'[]'::jsonb`),
     authorId: ref('author_id'),
-    // The merged MR this commit arrived with, where known.
+    // The merged MR this commit arrived with, where known: its number in this project, its row in any.
     mergeRequestNumber: integer('merge_request_number'),
     subject: text('subject'),
+    // What git recorded, kept so MRs can be derived again without the repository: zones as written
+    // (`+0200`, or an impossible `+51800`), parents, and the whole message.
+    authoredZone: text('authored_zone'),
+    committedZone: text('committed_zone'),
+    parents: textList('parents'),
+    message: text('message'),
+    mergeRequestId: ref('merge_request_id'),
   },
   (t) => [uniqueIndex('commits_natural').on(t.projectId, t.sha), index('commits_merge_request').on(t.projectId, t.mergeRequestNumber)],
 );

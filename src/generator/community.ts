@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { isoInstant } from '../db/time.ts';
 import type {
   ActivityRecord,
   AffiliationRecord,
@@ -80,43 +81,7 @@ const DAY = 24 * HOUR;
 const MONTH = 30.44 * DAY;
 const YEAR = 365.25 * DAY;
 
-const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-/** Indexed by days since 1970; a plain array is a good deal faster here than a Map. */
-const dayPrefixes: string[] = [];
-const CACHED_DAYS = 80_000;
-
-/**
- * `new Date(ms).toISOString()` without a Date per call: the `YYYY-MM-DDT` part is cached per day. With an
- * offset, the same instant written in that local time (`…+05:30`).
- */
-export function isoInstant(ms: number, offsetMinutes = 0): string {
-  const local = Math.floor(ms) + offsetMinutes * MINUTE;
-  const day = Math.floor(local / DAY);
-  let prefix = dayPrefixes[day];
-  if (!prefix) {
-    prefix = new Date(day * DAY).toISOString().slice(0, 11);
-    if (day >= 0 && day < CACHED_DAYS) {
-      while (dayPrefixes.length <= day) dayPrefixes.push('');
-      dayPrefixes[day] = prefix;
-    }
-  }
-  let rest = local - day * DAY;
-  const hours = Math.floor(rest / HOUR);
-  rest -= hours * HOUR;
-  const minutes = Math.floor(rest / MINUTE);
-  rest -= minutes * MINUTE;
-  const seconds = Math.floor(rest / SECOND);
-  const millis = rest - seconds * SECOND;
-  return `${prefix}${PAD2[hours]}:${PAD2[minutes]}:${PAD2[seconds]}.${PAD3[millis]}${offsetSuffix(offsetMinutes)}`;
-}
-
-function offsetSuffix(offsetMinutes: number): string {
-  if (offsetMinutes === 0) return 'Z';
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const size = Math.abs(offsetMinutes);
-  return `${sign}${PAD2[Math.floor(size / 60)]}:${PAD2[size % 60]}`;
-}
+export { isoInstant };
 
 const isoDay = (ms: number): string => isoInstant(ms).slice(0, 10);
 const dayStart = (ms: number): number => Math.floor(ms / DAY) * DAY;

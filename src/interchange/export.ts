@@ -1,5 +1,6 @@
 import type { Session } from '../db/connection.ts';
 import { toNumber } from '../db/connection.ts';
+import { isoInstant, zoneMinutes } from '../db/time.ts';
 import { KINDS_BY_TYPE, RECORD_KINDS } from './records.ts';
 
 /**
@@ -83,7 +84,11 @@ interface Writer {
   record(row: Row, lookups: Lookups, extra: unknown): Row;
 }
 
-const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : (value as string | null));
+/** An instant as ISO 8601: in UTC, or in the zone it was recorded in where that is known. */
+const iso = (value: unknown, offset?: unknown) => {
+  if (!(value instanceof Date)) return value as string | null;
+  return typeof offset === 'number' && offset !== 0 ? isoInstant(value.getTime(), offset) : value.toISOString();
+};
 
 function person(lookups: Lookups, id: unknown): PersonOut | null {
   if (id === null || id === undefined) return null;
@@ -229,7 +234,7 @@ const WRITERS: Record<string, Writer> = {
         author: person(l, r.author_id),
         created_at: iso(r.created_at),
         updated_at: iso(r.updated_at),
-        merged_at: iso(r.merged_at),
+        merged_at: iso(r.merged_at, r.merged_at_offset),
         closed_at: iso(r.closed_at),
         merged_by: person(l, r.merged_by_id),
         labels: r.labels,
@@ -247,8 +252,9 @@ const WRITERS: Record<string, Writer> = {
         web_url: r.web_url,
         external_id: r.external_id,
         origin: r.origin,
-        authors: commits?.authors ?? [],
-        commit_count: commits?.commits ?? 0,
+        authors: r.authors ?? commits?.authors ?? [],
+        commit_count: r.commit_count ?? commits?.commits ?? 0,
+        merge_commit_sha: r.merge_commit_sha,
       };
     },
   },
@@ -323,14 +329,16 @@ const WRITERS: Record<string, Writer> = {
       sha: r.sha,
       author_name: r.author_name,
       author_email: r.author_email,
-      authored_at: iso(r.authored_at),
+      authored_at: iso(r.authored_at, zoneMinutes(r.authored_zone)),
       committer_name: r.committer_name,
       committer_email: r.committer_email,
-      committed_at: iso(r.committed_at),
+      committed_at: iso(r.committed_at, zoneMinutes(r.committed_zone)),
       co_authors: r.co_authors,
       author: person(l, r.author_id),
       merge_request: r.merge_request_number,
       subject: r.subject,
+      parents: r.parents,
+      message: r.message,
     }),
   },
   activity: {

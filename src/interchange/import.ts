@@ -178,7 +178,8 @@ interface TableState {
   dropped: { constraints: { name: string; definition: string }[]; indexes: string[] };
 }
 
-class TableLoader {
+/** Loads COPY text into tables in one transaction: bulk into empty tables, merged into the others. */
+export class TableLoader {
   private readonly tables = new Map<string, TableState>();
   private copying: Promise<void> = Promise.resolve();
 

@@ -98,6 +98,23 @@ export interface RecordKind<Shape> {
 }
 
 const line = (fields: string[]) => `${fields.join('\t')}\n`;
+
+const OFFSET = /([+-])(\d\d):?(\d\d)$/;
+/** Minutes east of UTC that an ISO 8601 instant was written in (`Z` → 0). */
+export function offsetMinutes(value: string): number {
+  const match = OFFSET.exec(value);
+  if (!match) return 0;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return match[1] === '-' ? -minutes : minutes;
+}
+/** A git zone (`+0200`) for an offset in minutes. */
+export function zoneOf(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
+}
+const offsetField = (value: string | null | undefined) => (value ? String(offsetMinutes(value)) : COPY_NULL);
+const zoneField = (value: string | null | undefined) => (value ? zoneOf(offsetMinutes(value)) : COPY_NULL);
 const time = (value: string | null | undefined) => (value ? copyText(value) : COPY_NULL);
 const bool = copyBoolean;
 
@@ -373,9 +390,11 @@ const mergeRequestSchema = z.strictObject({
   web_url: z.string().nullish(),
   external_id: z.string().nullish(),
   origin: z.enum(['api', 'git', 'import']).default('import'),
-  // Derived on export from the MR's commits; ignored on import.
-  authors: z.array(signature).optional(),
-  commit_count: z.number().int().nonnegative().optional(),
+  // The MR's commits as the origin states them (git history, the API); exports derive them from the
+  // commits table where the origin did not.
+  authors: z.array(signature).nullish(),
+  commit_count: z.number().int().nonnegative().nullish(),
+  merge_commit_sha: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full hex commit sha').nullish(),
 });
 export const mergeRequestKind: RecordKind<z.infer<typeof mergeRequestSchema>> = {
   type: 'merge_request',
@@ -384,7 +403,7 @@ export const mergeRequestKind: RecordKind<z.infer<typeof mergeRequestSchema>> = 
     'id', 'project_id', 'number', 'external_id', 'title', 'state', 'author_id', 'created_at', 'updated_at',
     'merged_at', 'closed_at', 'merged_by_id', 'labels', 'milestone_id', 'type', 'draft', 'ready_for_review_at',
     'first_review_at', 'reviewer_ids', 'assignee_ids', 'linked_issues', 'source_branch', 'target_branch',
-    'on_default_branch', 'web_url', 'origin',
+    'on_default_branch', 'web_url', 'origin', 'merged_at_offset', 'merge_commit_sha', 'commit_count', 'authors',
   ],
   schema: mergeRequestSchema,
   describe: (r) => `merge request ${r.project}!${r.number}`,
@@ -416,6 +435,12 @@ export const mergeRequestKind: RecordKind<z.infer<typeof mergeRequestSchema>> = 
       bool(r.on_default_branch),
       copyNullable(r.web_url),
       r.origin,
+      offsetField(r.merged_at),
+      copyNullable(r.merge_commit_sha),
+      // Git history states them (M^1..M^2 and the merge message); for other origins exports derive them
+      // from the MR's commits, so keeping them would make a round trip add what was not there.
+      r.origin !== 'git' || r.commit_count === null || r.commit_count === undefined ? COPY_NULL : String(r.commit_count),
+      r.origin !== 'git' || !r.authors ? COPY_NULL : copyJson(r.authors),
     ]),
 };
 
@@ -573,13 +598,16 @@ const commitSchema = z.strictObject({
   author: personRef.nullish(),
   merge_request: positiveInt.nullish(),
   subject: z.string().nullish(),
+  parents: z.array(z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full hex commit sha')).nullish(),
+  message: z.string().nullish(),
 });
 export const commitKind: RecordKind<z.infer<typeof commitSchema>> = {
   type: 'commit',
   table: 'commits',
   columns: [
     'id', 'project_id', 'sha', 'author_name', 'author_email', 'authored_at', 'committer_name', 'committer_email',
-    'committed_at', 'co_authors', 'author_id', 'merge_request_number', 'subject',
+    'committed_at', 'co_authors', 'author_id', 'merge_request_number', 'subject', 'authored_zone', 'committed_zone',
+    'parents', 'message', 'merge_request_id',
   ],
   schema: commitSchema,
   describe: (r) => `commit ${r.project}@${r.sha}`,
@@ -598,6 +626,11 @@ export const commitKind: RecordKind<z.infer<typeof commitSchema>> = {
       personField(refs, 'author', r.author),
       r.merge_request === null || r.merge_request === undefined ? COPY_NULL : String(r.merge_request),
       copyNullable(r.subject),
+      zoneField(r.authored_at),
+      zoneField(r.committed_at),
+      copyArray(r.parents ?? []),
+      copyNullable(r.message),
+      r.merge_request === null || r.merge_request === undefined ? COPY_NULL : ids.mergeRequest(r.project, r.merge_request),
     ]),
 };
 

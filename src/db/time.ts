@@ -1,0 +1,55 @@
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** Indexed by days since 1970; a plain array is a good deal faster here than a Map. */
+const dayPrefixes: string[] = [];
+const CACHED_DAYS = 80_000;
+
+/**
+ * `new Date(ms).toISOString()` without a Date per call: the `YYYY-MM-DDT` part is cached per day. With an
+ * offset, the same instant written in that local time (`…+05:30`).
+ */
+export function isoInstant(ms: number, offsetMinutes = 0): string {
+  const local = Math.floor(ms) + offsetMinutes * MINUTE;
+  const day = Math.floor(local / DAY);
+  let prefix = dayPrefixes[day];
+  if (!prefix) {
+    prefix = new Date(day * DAY).toISOString().slice(0, 11);
+    if (day >= 0 && day < CACHED_DAYS) {
+      while (dayPrefixes.length <= day) dayPrefixes.push('');
+      dayPrefixes[day] = prefix;
+    }
+  }
+  let rest = local - day * DAY;
+  const hours = Math.floor(rest / HOUR);
+  rest -= hours * HOUR;
+  const minutes = Math.floor(rest / MINUTE);
+  rest -= minutes * MINUTE;
+  const seconds = Math.floor(rest / SECOND);
+  const millis = rest - seconds * SECOND;
+  return `${prefix}${PAD2[hours]}:${PAD2[minutes]}:${PAD2[seconds]}.${PAD3[millis]}${offsetSuffix(offsetMinutes)}`;
+}
+
+function offsetSuffix(offsetMinutes: number): string {
+  if (offsetMinutes === 0) return 'Z';
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const size = Math.abs(offsetMinutes);
+  return `${sign}${PAD2[Math.floor(size / 60)]}:${PAD2[size % 60]}`;
+}
+
+
+/** A git zone (`+0200`, `-0530`) as minutes east of UTC, or null when it is not a possible zone (`+51800`). */
+export function zoneMinutes(zone: unknown): number | null {
+  if (typeof zone !== 'string') return null;
+  const match = /^([+-])(\d\d)(\d\d)$/.exec(zone);
+  if (!match) return null;
+  const hours = Number(match[2]);
+  const minutes = Number(match[3]);
+  if (hours > 14 || minutes >= 60) return null;
+  const total = hours * 60 + minutes;
+  return match[1] === '-' ? -total : total;
+}

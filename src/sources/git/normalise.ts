@@ -1,0 +1,364 @@
+import { COPY_NULL, copyArray, copyJson, copyText } from '../../db/copy-text.ts';
+import { isoInstant, zoneMinutes } from '../../db/time.ts';
+import {
+  type ActivityRecord,
+  activityRecordKind,
+  ids,
+  type MergeRequestRecord,
+  mergeRequestKind,
+  type Reference,
+  reviewKind,
+} from '../../interchange/records.ts';
+import { type IdentityCollector, personKeyOf } from '../../people/identities.ts';
+import type { GitCommit } from './fetch.ts';
+import { isServiceAddress, loginFromNoreply, type MergeRequestReference, parseMessage, type Signature } from './messages.ts';
+import type { Range, RangeWalker } from './ranges.ts';
+
+/**
+ * Raw commits → the shared model: commit rows (which keep everything git said, so this can run again
+ * from the database alone), merged MRs from merge messages and the commit graph, reviews from
+ * trailers, identities, and activities for the unified stream.
+ */
+
+export interface NormaliseOptions {
+  /** `platform:path` of the repository's own project. */
+  project: string;
+  platform: 'gitlab' | 'github';
+  /** Where PRs named by GitHub merge subjects live when the repository's platform is GitLab. */
+  githubProject: string;
+  defaultBranch: string | null;
+  identities: IdentityCollector;
+  /** Receives COPY text per table. */
+  write(table: 'commits' | 'activities' | 'merge_requests' | 'reviews', text: string): Promise<void> | void;
+}
+
+interface MergeRequestDraft {
+  project: string;
+  reference: MergeRequestReference;
+  mergeSha: string;
+  mergedAtMs: number;
+  offset: number | null;
+  merger: Signature;
+  approvers: Signature[];
+  reviewers: Signature[];
+  mainline: boolean;
+  range: Range | null;
+  /** A squash commit is its own MR: its author and co-authors. */
+  squashAuthors: Signature[] | null;
+  /** Co-authored-by trailers of the merge commit: GitLab lists the MR's authors there as it knows them. */
+  statedAuthors: Signature[];
+  position: number;
+}
+
+export interface NormaliseStats {
+  commits: number;
+  merges: number;
+  mergeRequests: number;
+  duplicateMerges: number;
+  renumbered: number;
+  frontierPeak: number;
+}
+
+const NO_REFS: Reference[] = [];
+const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
+function instant(seconds: number, zone: string): string {
+  const offset = zoneMinutes(zone);
+  return isoInstant(seconds * 1000, offset ?? 0);
+}
+
+export class GitNormaliser {
+  readonly #options: NormaliseOptions;
+  readonly #walker: RangeWalker;
+  readonly #drafts: MergeRequestDraft[] = [];
+  readonly #signatures = new Map<string, Signature>();
+  readonly #projectPath: string;
+  readonly projects = new Set<string>();
+  readonly stats: NormaliseStats = { commits: 0, merges: 0, mergeRequests: 0, duplicateMerges: 0, renumbered: 0, frontierPeak: 0 };
+
+  constructor(options: NormaliseOptions, walker: RangeWalker) {
+    this.#options = options;
+    this.#walker = walker;
+    this.#projectPath = options.project.slice(options.project.indexOf(':') + 1);
+    this.projects.add(options.project);
+  }
+
+  /** The person key for a signature, recording the identities it shows. */
+  #person(signature: Signature): string {
+    const { identities } = this.#options;
+    const email = signature.email.trim();
+    if (!email) {
+      const name = signature.name.trim() || 'unknown';
+      identities.see({ platform: 'git', kind: 'name', value: name, displayName: signature.name });
+      return personKeyOf({ platform: 'git', kind: 'name', value: name });
+    }
+    const noreply = loginFromNoreply(email);
+    if (noreply) {
+      const account = { platform: noreply.platform, kind: 'username', value: noreply.login } as const;
+      identities.see({ ...account, displayName: signature.name });
+      identities.see({ platform: 'git', kind: 'email', value: email, displayName: signature.name }, account);
+      return personKeyOf(account);
+    }
+    identities.see({ platform: 'git', kind: 'email', value: email, displayName: signature.name });
+    return personKeyOf({ platform: 'git', kind: 'email', value: email });
+  }
+
+  #authorKey(signature: Signature): string {
+    const key = (signature.email.trim() || signature.name.trim()).toLowerCase();
+    if (!this.#signatures.has(key)) this.#signatures.set(key, signature);
+    return key;
+  }
+
+  #projectOf(reference: MergeRequestReference): string {
+    if (reference.platform === 'github') return this.#options.platform === 'github' ? this.#options.project : this.#options.githubProject;
+    if (reference.projectPath === null) return this.#options.platform === 'gitlab' ? this.#options.project : `gitlab:${this.#projectPath}`;
+    return `gitlab:${reference.projectPath}`;
+  }
+
+  async add(commits: readonly GitCommit[]): Promise<void> {
+    const { write } = this.#options;
+    let commitRows = '';
+    let activityRows = '';
+    for (const commit of commits) {
+      if (!SHA.test(commit.sha)) continue;
+      const isMerge = commit.parents.length > 1;
+      const placement = this.#walker.visit(commit.sha, commit.parents);
+      const parsed = parseMessage(commit.message, isMerge, this.#options.platform === 'github' ? 'github' : null);
+      const author = { name: commit.authorName, email: commit.authorEmail };
+      const authorKey = this.#person(author);
+      this.#person({ name: commit.committerName, email: commit.committerEmail });
+      const authoredAt = instant(commit.authorTime, commit.authorZone);
+      const committedAt = instant(commit.committerTime, commit.committerZone);
+      this.stats.commits++;
+      if (isMerge) this.stats.merges++;
+
+      // The innermost MR this commit arrived with.
+      let range = placement.range;
+      while (range && !range.mergeRequest) range = range.parent;
+      const mergeRequest = range?.mergeRequest as MergeRequestDraft | undefined;
+
+      let draft: MergeRequestDraft | null = null;
+      if (parsed.reference) {
+        const reference = parsed.reference;
+        const committer = { name: commit.committerName, email: commit.committerEmail };
+        const merger = parsed.trailers.mergedBy[0] ?? (isServiceAddress(committer.email) || !committer.email ? author : committer);
+        draft = {
+          project: this.#projectOf(reference),
+          reference,
+          mergeSha: commit.sha,
+          mergedAtMs: commit.committerTime * 1000,
+          offset: zoneMinutes(commit.committerZone),
+          merger,
+          approvers: parsed.trailers.approvedBy,
+          reviewers: parsed.trailers.reviewedBy,
+          mainline: placement.mainline,
+          range: placement.opens,
+          squashAuthors: isMerge ? null : [author, ...parsed.trailers.coAuthoredBy],
+          statedAuthors: isMerge ? parsed.trailers.coAuthoredBy : [],
+          position: placement.position,
+        };
+        if (placement.opens) placement.opens.mergeRequest = draft;
+        this.#drafts.push(draft);
+        this.projects.add(draft.project);
+      }
+
+      // A merge commit that closes an MR is the merger's act (an mr_merged activity), not authored work.
+      const ownMergeRequest = draft ?? mergeRequest ?? null;
+      if (!(isMerge && draft)) {
+        if (placement.range) placement.range.authors.set(this.#authorKey(author), placement.position);
+        activityRows += this.#activity('commit_authored', authorKey, authoredAt, commit.sha, ownMergeRequest);
+        if (!isMerge) {
+          for (const coAuthor of parsed.trailers.coAuthoredBy) {
+            const key = this.#person(coAuthor);
+            if (key !== authorKey) activityRows += this.#activity('commit_co_authored', key, authoredAt, commit.sha, ownMergeRequest);
+          }
+        }
+      }
+      const sameProject = ownMergeRequest && ownMergeRequest.project === this.#options.project;
+      commitRows += `${[
+        ids.commit(this.#options.project, commit.sha),
+        ids.project(this.#options.project),
+        commit.sha,
+        copyText(commit.authorName),
+        copyText(commit.authorEmail),
+        authoredAt,
+        copyText(commit.committerName),
+        copyText(commit.committerEmail),
+        committedAt,
+        isMerge || parsed.trailers.coAuthoredBy.length === 0 ? '[]' : copyJson(parsed.trailers.coAuthoredBy),
+        ids.person(authorKey),
+        sameProject ? String(ownMergeRequest.reference.number) : COPY_NULL,
+        copyText(parsed.subject),
+        copyText(commit.authorZone),
+        copyText(commit.committerZone),
+        copyArray(commit.parents),
+        copyText(commit.message),
+        ownMergeRequest ? ids.mergeRequest(ownMergeRequest.project, ownMergeRequest.reference.number) : COPY_NULL,
+      ].join('\t')}\n`;
+    }
+    this.stats.frontierPeak = Math.max(this.stats.frontierPeak, this.#walker.frontier);
+    if (commitRows) await write('commits', commitRows);
+    if (activityRows) await write('activities', activityRows);
+  }
+
+  #activity(kind: ActivityRecord['kind'], person: string, at: string, sha: string, mergeRequest: MergeRequestDraft | null): string {
+    const record: ActivityRecord = {
+      type: 'activity',
+      kind,
+      person,
+      project: this.#options.project,
+      occurred_at: at,
+      object: { type: 'commit', sha },
+      attributes: mergeRequest ? { merge_request: mergeRequest.reference.number, merge_request_project: mergeRequest.project } : null,
+    };
+    return activityRecordKind.toCopy(record, NO_REFS);
+  }
+
+  /**
+   * After the walk: one row per MR. The same (project, number) merged twice — reverted and merged
+   * again, or merged into two branches — is one MR: the default-branch merge wins, then the oldest.
+   * Two different MRs under one number (different title and branch: the project's numbering started
+   * again, as when a project moved) are both kept; the older moves to `<path>~<n>`, a project for the
+   * earlier numbering, so neither is lost.
+   */
+  async finish(known: ReadonlyMap<string, { title: string; sourceBranch: string | null }> = new Map()): Promise<void> {
+    this.#walker.totals();
+    const groups = new Map<string, MergeRequestDraft[]>();
+    for (const draft of this.#drafts) {
+      const key = `${draft.project}\u0001${draft.reference.number}`;
+      const group = groups.get(key);
+      if (group) group.push(draft);
+      else groups.set(key, [draft]);
+    }
+    let rows = '';
+    let activities = '';
+    let reviews = '';
+    const flush = async () => {
+      if (rows) await this.#options.write('merge_requests', rows);
+      if (reviews) await this.#options.write('reviews', reviews);
+      if (activities) await this.#options.write('activities', activities);
+      rows = activities = reviews = '';
+    };
+    for (const [key, group] of groups) {
+      // Oldest first (the walk goes from new to old).
+      group.sort((a, b) => b.position - a.position);
+      const distinct: MergeRequestDraft[][] = [];
+      for (const draft of group) {
+        const same = distinct.find((list) => sameMergeRequest(list[0] as MergeRequestDraft, draft));
+        if (same) same.push(draft);
+        else distinct.push([draft]);
+      }
+      const stored = known.get(key);
+      // The newest distinct MR keeps the number; older ones belong to earlier numberings.
+      for (let i = 0; i < distinct.length; i++) {
+        const merges = distinct[i] as MergeRequestDraft[];
+        const chosen = merges.find((d) => d.mainline) ?? (merges[0] as MergeRequestDraft);
+        this.stats.duplicateMerges += merges.length - 1;
+        let project = chosen.project;
+        const epoch = distinct.length - 1 - i;
+        if (stored) {
+          // Already stored by an earlier sync: the same MR again is a duplicate, another one is renumbered.
+          if (sameMergeRequest({ reference: { title: stored.title, sourceBranch: stored.sourceBranch } } as MergeRequestDraft, chosen)) {
+            this.stats.duplicateMerges++;
+            continue;
+          }
+          project = `${chosen.project}~${epoch + 1}`;
+          this.stats.renumbered++;
+        } else if (epoch > 0) {
+          project = `${chosen.project}~${epoch}`;
+          this.stats.renumbered++;
+        }
+        this.projects.add(project);
+        const out = this.#mergeRequestRows(chosen, project);
+        rows += out.row;
+        activities += out.activities;
+        reviews += out.reviews;
+        this.stats.mergeRequests++;
+      }
+      if (rows.length > 4 << 20) await flush();
+    }
+    await flush();
+  }
+
+  #mergeRequestRows(draft: MergeRequestDraft, project: string): { row: string; activities: string; reviews: string } {
+    const { reference } = draft;
+    let authors: Signature[];
+    let commitCount: number;
+    if (draft.squashAuthors) {
+      authors = draft.squashAuthors;
+      commitCount = 1;
+    } else {
+      const range = draft.range as Range;
+      authors = [...range.authors.entries()].sort((a, b) => b[1] - a[1]).map(([key]) => this.#signatures.get(key) as Signature);
+      commitCount = range.commits;
+      // GitLab names authors by the e-mail of their account, which may not be the one in their
+      // commits (or commits were squashed away): the message's word counts too.
+      for (const stated of draft.statedAuthors) {
+        if (!authors.some((a) => a.email.toLowerCase() === stated.email.toLowerCase())) authors.push(stated);
+      }
+    }
+    const mergedAt = isoInstant(draft.mergedAtMs, draft.offset ?? 0);
+    const merger = this.#person(draft.merger);
+    const record: MergeRequestRecord = {
+      type: 'merge_request',
+      project,
+      number: reference.number,
+      title: reference.title,
+      state: 'merged',
+      author: authors[0] ? this.#person(authors[0]) : null,
+      merged_at: mergedAt,
+      merged_by: merger,
+      labels: [],
+      draft: false,
+      reviewers: [],
+      assignees: [],
+      linked_issues: [],
+      source_branch: reference.sourceOwner ? `${reference.sourceOwner}:${reference.sourceBranch}` : reference.sourceBranch,
+      target_branch: reference.targetBranch ?? (draft.mainline ? this.#options.defaultBranch : null),
+      on_default_branch: draft.mainline,
+      origin: 'git',
+      authors,
+      commit_count: commitCount,
+      merge_commit_sha: draft.mergeSha,
+    };
+    const row = mergeRequestKind.toCopy(record, NO_REFS);
+    const object = { type: 'merge_request', project, number: reference.number } as const;
+    let activities = activityRecordKind.toCopy(
+      { type: 'activity', kind: 'mr_merged', person: merger, project, occurred_at: mergedAt, object, attributes: null },
+      NO_REFS,
+    );
+    let reviews = '';
+    for (const [list, kind, activityKind] of [
+      [draft.approvers, 'approved', 'mr_approved'],
+      [draft.reviewers, 'reviewed', 'mr_reviewed'],
+    ] as const) {
+      for (const signature of list) {
+        const reviewer = this.#person(signature);
+        reviews += reviewKind.toCopy(
+          { type: 'review', project, merge_request: reference.number, reviewer, kind, occurred_at: mergedAt },
+          NO_REFS,
+        );
+        activities += activityRecordKind.toCopy(
+          { type: 'activity', kind: activityKind, person: reviewer, project, occurred_at: mergedAt, object, attributes: null },
+          NO_REFS,
+        );
+      }
+    }
+    return { row, activities, reviews };
+  }
+}
+
+function sameMergeRequest(a: Pick<MergeRequestDraft, 'reference'>, b: Pick<MergeRequestDraft, 'reference'>): boolean {
+  const branchA = a.reference.sourceBranch;
+  const branchB = b.reference.sourceBranch;
+  if (branchA && branchB) return branchA === branchB || a.reference.title === b.reference.title;
+  return a.reference.title === b.reference.title;
+}
+
+/** The COPY columns the normaliser writes, per table. */
+export const COMMIT_COLUMNS = [
+  'id', 'project_id', 'sha', 'author_name', 'author_email', 'authored_at', 'committer_name', 'committer_email',
+  'committed_at', 'co_authors', 'author_id', 'merge_request_number', 'subject', 'authored_zone', 'committed_zone',
+  'parents', 'message', 'merge_request_id',
+] as const;
+
