@@ -323,23 +323,42 @@ const WRITERS: Record<string, Writer> = {
     }),
   },
   commit: {
-    record: (r, l) => ({
-      type: 'commit',
-      project: project(l, r.project_id),
-      sha: r.sha,
-      author_name: r.author_name,
-      author_email: r.author_email,
-      authored_at: iso(r.authored_at, zoneMinutes(r.authored_zone)),
-      committer_name: r.committer_name,
-      committer_email: r.committer_email,
-      committed_at: iso(r.committed_at, zoneMinutes(r.committed_zone)),
-      co_authors: r.co_authors,
-      author: person(l, r.author_id),
-      merge_request: r.merge_request_number,
-      subject: r.subject,
-      parents: r.parents,
-      message: r.message,
-    }),
+    // The MR a commit arrived with may live in another project: name it by its own natural key.
+    async prepare(session, rows) {
+      const wanted = [...new Set(rows.map((r) => r.merge_request_id).filter((id) => id !== null).map(String))];
+      if (wanted.length === 0) return new Map();
+      const found = await session.query<{ id: bigint; project_id: bigint; number: number }>(
+        'SELECT id, project_id, number FROM merge_requests WHERE id = ANY($1::int8[])',
+        [wanted],
+      );
+      return new Map(found.map((m) => [String(m.id), m]));
+    },
+    record: (r, l, extra) => {
+      const mergeRequest = (extra as Map<string, { project_id: bigint; number: number }>).get(String(r.merge_request_id));
+      const otherProject = mergeRequest && String(mergeRequest.project_id) !== String(r.project_id);
+      const authoredOffset = zoneMinutes(r.authored_zone);
+      const committedOffset = zoneMinutes(r.committed_zone);
+      return {
+        type: 'commit',
+        project: project(l, r.project_id),
+        sha: r.sha,
+        author_name: r.author_name,
+        author_email: r.author_email,
+        authored_at: iso(r.authored_at, authoredOffset),
+        committer_name: r.committer_name,
+        committer_email: r.committer_email,
+        committed_at: iso(r.committed_at, committedOffset),
+        co_authors: r.co_authors,
+        author: person(l, r.author_id),
+        merge_request: mergeRequest ? mergeRequest.number : r.merge_request_number,
+        merge_request_project: otherProject ? project(l, mergeRequest.project_id) : null,
+        subject: r.subject,
+        parents: r.parents,
+        message: r.message,
+        authored_zone: r.authored_zone !== null && authoredOffset === null ? r.authored_zone : null,
+        committed_zone: r.committed_zone !== null && committedOffset === null ? r.committed_zone : null,
+      };
+    },
   },
   activity: {
     record: (r, l) => {

@@ -184,9 +184,16 @@ export class TableLoader {
   private copying: Promise<void> = Promise.resolve();
 
   private readonly tx: Session;
+  private readonly mode: 'auto' | 'append';
 
-  constructor(tx: Session) {
+  /**
+   * `auto`: empty tables are bulk-loaded (indexes dropped and rebuilt), others merged through a
+   * staging table. `append`: rows are known to be new (a source that read only what it had not read
+   * before), so COPY goes straight into the table with its indexes in place.
+   */
+  constructor(tx: Session, mode: 'auto' | 'append' = 'auto') {
     this.tx = tx;
+    this.mode = mode;
   }
 
   async add(table: string, text: string, lines: Int32Array) {
@@ -210,6 +217,11 @@ export class TableLoader {
       rows: 0,
       dropped: { constraints: [], indexes: [] },
     };
+    if (this.mode === 'append') {
+      state.method = 'merge';
+      this.tables.set(table, state);
+      return state;
+    }
     // Nobody else may write the table while we decide how to load it and until we commit.
     await this.tx.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
     const [{ empty } = { empty: true }] = await this.tx.query<{ empty: boolean }>(`SELECT NOT EXISTS (SELECT 1 FROM ${table}) AS empty`);
@@ -277,10 +289,13 @@ export class TableLoader {
         }
         for (const definition of state.dropped.indexes) await this.tx.query(definition);
         stats.push({ table: state.table, rows: state.rows, inserted: state.rows, updated: 0, unchanged: 0, method: 'bulk' });
+      } else if (state.target === state.table) {
+        stats.push({ table: state.table, rows: state.rows, inserted: state.rows, updated: 0, unchanged: 0, method: 'merge' });
       } else {
         stats.push(await this.merge(state, path));
       }
-      await this.tx.query(`ANALYZE ${state.table}`);
+      // Fresh statistics matter after a big load; after a few rows they are not worth a table scan.
+      if (this.mode === 'auto' || state.rows >= 50_000) await this.tx.query(`ANALYZE ${state.table}`);
     }
     return stats;
   }

@@ -598,8 +598,13 @@ const commitSchema = z.strictObject({
   author: personRef.nullish(),
   merge_request: positiveInt.nullish(),
   subject: z.string().nullish(),
+  // The MR's project where it is not the commit's own (a project that moved forges, a security mirror).
+  merge_request_project: projectRef.nullish(),
   parents: z.array(z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full hex commit sha')).nullish(),
   message: z.string().nullish(),
+  // Zones exactly as git recorded them, where no ISO offset can say it (`+51800`).
+  authored_zone: z.string().nullish(),
+  committed_zone: z.string().nullish(),
 });
 export const commitKind: RecordKind<z.infer<typeof commitSchema>> = {
   type: 'commit',
@@ -624,13 +629,15 @@ export const commitKind: RecordKind<z.infer<typeof commitSchema>> = {
       time(r.committed_at),
       copyJson(r.co_authors),
       personField(refs, 'author', r.author),
-      r.merge_request === null || r.merge_request === undefined ? COPY_NULL : String(r.merge_request),
+      r.merge_request === null || r.merge_request === undefined || (r.merge_request_project && r.merge_request_project !== r.project)
+        ? COPY_NULL
+        : String(r.merge_request),
       copyNullable(r.subject),
-      zoneField(r.authored_at),
-      zoneField(r.committed_at),
+      r.authored_zone ? copyText(r.authored_zone) : zoneField(r.authored_at),
+      r.committed_zone ? copyText(r.committed_zone) : zoneField(r.committed_at),
       copyArray(r.parents ?? []),
       copyNullable(r.message),
-      r.merge_request === null || r.merge_request === undefined ? COPY_NULL : ids.mergeRequest(r.project, r.merge_request),
+      r.merge_request === null || r.merge_request === undefined ? COPY_NULL : ids.mergeRequest(r.merge_request_project ?? r.project, r.merge_request),
     ]),
 };
 

@@ -166,7 +166,7 @@ async function normalise(
     progress?: (commits: number) => void;
   },
 ): Promise<{ projects: string[]; stats: Record<string, number> }> {
-  const loader = new TableLoader(tx);
+  const loader = new TableLoader(tx, process.env.TRIBUTARY_LOADER === 'auto' ? 'auto' : 'append');
   const identities = new IdentityCollector();
   const platform = platformOf(input.config);
   const normaliser = new GitNormaliser(
@@ -176,17 +176,23 @@ async function normalise(
       githubProject: `github:${input.config.githubPath ?? projectPathOf(input.config)}`,
       defaultBranch: input.defaultBranch,
       identities,
-      write: (table, text) => loader.add(table, text, new Int32Array(0)),
+      write: (table, text) => loader.add(table, text, new Int32Array(countLines(text))),
     },
     input.walker,
   );
+  const timing = process.env.TRIBUTARY_TIMING ? (label: string) => console.error(`${label} ${(performance.now() / 1000).toFixed(3)}`) : () => {};
+  timing('walk start');
   for await (const batch of input.commits) {
     await normaliser.add(batch);
     input.progress?.(normaliser.stats.commits);
   }
+  timing('walk done');
   await normaliser.finish(input.known);
+  timing('merge requests done');
   await loader.finish(undefined);
+  timing('tables done');
   const saved = await identities.save(tx);
+  timing('identities done');
   const projects = [...normaliser.projects];
   await tx.query(
     `INSERT INTO projects (id, platform, path, external_id, default_branch)
@@ -203,4 +209,10 @@ async function normalise(
     ],
   );
   return { projects, stats: { ...normaliser.stats, newPeople: saved.people, newIdentities: saved.identities } };
+}
+
+function countLines(text: string): number {
+  let lines = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
+  return lines;
 }

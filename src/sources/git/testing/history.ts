@@ -205,3 +205,33 @@ export async function createHistoryRepository(dir: string, options: HistoryOptio
   for (const mr of truth.mergeRequests) mr.mergeSha = shaOfMark.get(mr.mark);
   return truth;
 }
+
+/**
+ * Appends `mergeRequests` MRs of three commits and a merge each (four commits per MR) on top of the
+ * default branch, numbered after `firstNumber`, for incremental-sync tests and benchmarks.
+ */
+export function appendMergeRequests(dir: string, mergeRequests: number, firstNumber: number, projectPath = 'acme/widget'): void {
+  const tip = spawnSync('git', ['-C', dir, 'rev-parse', 'refs/heads/main'], { encoding: 'utf8' }).stdout.trim();
+  let clock = Number(spawnSync('git', ['-C', dir, 'log', '-1', '--format=%ct', tip], { encoding: 'utf8' }).stdout.trim()) + 60;
+  let stream = '';
+  let mark = 0;
+  let main = tip;
+  for (let i = 0; i < mergeRequests; i++) {
+    const number = firstNumber + i;
+    let parent = main;
+    for (let c = 1; c <= 3; c++) {
+      mark++;
+      clock += 60;
+      stream += `commit refs/heads/append\nmark :${mark}\nauthor New Person <new${i % 7}@example.org> ${clock} +0000\ncommitter New Person <new${i % 7}@example.org> ${clock} +0000\n${data(`Change ${number} part ${c}\n`)}from ${parent}\n`;
+      parent = `:${mark}`;
+    }
+    mark++;
+    clock += 60;
+    const message = `Merge branch 'change-${number}' into 'main'\n\nChange ${number}\n\nSee merge request ${projectPath}!${number}\n`;
+    stream += `commit refs/heads/main\nmark :${mark}\nauthor Maintainer <maintainer@acme.example> ${clock} +0000\ncommitter Maintainer <maintainer@acme.example> ${clock} +0000\n${data(message)}from ${main}\nmerge ${parent}\n`;
+    main = `:${mark}`;
+  }
+  stream += 'reset refs/heads/append\nfrom 0000000000000000000000000000000000000000\n\n';
+  const imported = spawnSync('git', ['-C', dir, 'fast-import', '--quiet', '--force'], { input: stream, encoding: 'utf8' });
+  if (imported.status !== 0) throw new Error(`git fast-import failed: ${imported.stderr}`);
+}
