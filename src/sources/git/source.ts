@@ -46,6 +46,8 @@ export function platformOf(config: GitConfig): 'gitlab' | 'github' {
   return /github/i.test(config.location) ? 'github' : 'gitlab';
 }
 
+const NO_LINES = new Int32Array(0);
+
 type GitCursor = {
   defaultBranch: string | null;
   defaultTip: string | null;
@@ -176,7 +178,8 @@ async function normalise(
       githubProject: `github:${input.config.githubPath ?? projectPathOf(input.config)}`,
       defaultBranch: input.defaultBranch,
       identities,
-      write: (table, text) => loader.add(table, text, new Int32Array(countLines(text))),
+      // Rows carry no input line numbers: the repository is not a file the user wrote.
+      write: (table, text) => loader.add(table, text, NO_LINES),
     },
     input.walker,
   );
@@ -211,8 +214,3 @@ async function normalise(
   return { projects, stats: { ...normaliser.stats, newPeople: saved.people, newIdentities: saved.identities } };
 }
 
-function countLines(text: string): number {
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines++;
-  return lines;
-}
