@@ -185,15 +185,17 @@ export class TableLoader {
 
   private readonly tx: Session;
   private readonly mode: 'auto' | 'append';
+  private readonly flushBytes: number;
 
   /**
    * `auto`: empty tables are bulk-loaded (indexes dropped and rebuilt), others merged through a
    * staging table. `append`: rows are known to be new (a source that read only what it had not read
    * before), so COPY goes straight into the table with its indexes in place.
    */
-  constructor(tx: Session, mode: 'auto' | 'append' = 'auto') {
+  constructor(tx: Session, mode: 'auto' | 'append' = 'auto', flushBytes = FLUSH_BYTES) {
     this.tx = tx;
     this.mode = mode;
+    this.flushBytes = flushBytes;
   }
 
   async add(table: string, text: string, lines: Int32Array) {
@@ -202,7 +204,7 @@ export class TableLoader {
     state.pendingLines.push(lines);
     state.pendingBytes += text.length;
     state.rows += lines.length;
-    if (state.pendingBytes >= FLUSH_BYTES) await this.flush(state);
+    if (state.pendingBytes >= this.flushBytes) await this.flush(state);
   }
 
   private async open(table: string): Promise<TableState> {

@@ -1,6 +1,7 @@
 import type { Session } from '../db/connection.ts';
 import { idText } from '../db/ids.ts';
 import { ids, normaliseIdentity } from '../interchange/records.ts';
+import { detach } from '../util/strings.ts';
 
 /**
  * How sources meet people. A source never decides who someone is: it names the identities it saw
@@ -47,8 +48,14 @@ export class IdentityCollector {
     const key = `${identity.platform}\u0001${identity.kind}\u0001${normaliseIdentity(identity.value)}`;
     const personKey = personKeyOf(person);
     const known = this.#seen.get(key);
-    if (known === undefined) this.#seen.set(key, { ...identity, personKey });
-    else if (!known.displayName && identity.displayName) known.displayName = identity.displayName;
+    if (known === undefined) {
+      this.#seen.set(detach(key), {
+        ...identity,
+        value: detach(identity.value),
+        displayName: identity.displayName ? detach(identity.displayName) : identity.displayName,
+        personKey: detach(personKey),
+      });
+    } else if (!known.displayName && identity.displayName) known.displayName = detach(identity.displayName);
     return ids.person(personKey);
   }
 

@@ -11,6 +11,7 @@ import {
   reviewKind,
 } from '../../interchange/records.ts';
 import { type IdentityCollector, personKeyOf } from '../../people/identities.ts';
+import { detach } from '../../util/strings.ts';
 import type { GitCommit } from './fetch.ts';
 import { isServiceAddress, loginFromNoreply, type MergeRequestReference, parseMessage, type Signature } from './messages.ts';
 import type { Range, RangeWalker } from './ranges.ts';
@@ -126,7 +127,7 @@ export class GitNormaliser {
 
   #authorKey(signature: Signature): string {
     const key = (signature.email.trim() || signature.name.trim()).toLowerCase();
-    if (!this.#signatures.has(key)) this.#signatures.set(key, signature);
+    if (!this.#signatures.has(key)) this.#signatures.set(key, detachSignature(signature));
     return key;
   }
 
@@ -166,17 +167,24 @@ export class GitNormaliser {
         const merger = parsed.trailers.mergedBy[0] ?? (isServiceAddress(committer.email) || !committer.email ? author : committer);
         draft = {
           project: this.#projectOf(reference),
-          reference,
-          mergeSha: commit.sha,
+          reference: {
+            ...reference,
+            projectPath: reference.projectPath === null ? null : detach(reference.projectPath),
+            title: detach(reference.title),
+            sourceBranch: reference.sourceBranch === null ? null : detach(reference.sourceBranch),
+            targetBranch: reference.targetBranch === null ? null : detach(reference.targetBranch),
+            sourceOwner: reference.sourceOwner === null ? null : detach(reference.sourceOwner),
+          },
+          mergeSha: detach(commit.sha),
           mergedAtMs: commit.committerTime * 1000,
           offset: zoneMinutes(commit.committerZone),
-          merger,
-          approvers: parsed.trailers.approvedBy,
-          reviewers: parsed.trailers.reviewedBy,
+          merger: detachSignature(merger),
+          approvers: parsed.trailers.approvedBy.map(detachSignature),
+          reviewers: parsed.trailers.reviewedBy.map(detachSignature),
           mainline: placement.mainline,
           range: placement.opens,
-          squashAuthors: isMerge ? null : [author, ...parsed.trailers.coAuthoredBy],
-          statedAuthors: isMerge ? parsed.trailers.coAuthoredBy : [],
+          squashAuthors: isMerge ? null : [author, ...parsed.trailers.coAuthoredBy].map(detachSignature),
+          statedAuthors: isMerge ? parsed.trailers.coAuthoredBy.map(detachSignature) : [],
           position: placement.position,
         };
         if (placement.opens) placement.opens.mergeRequest = draft;
@@ -373,6 +381,8 @@ export class GitNormaliser {
     return { row, activities, reviews };
   }
 }
+
+const detachSignature = (signature: Signature): Signature => ({ name: detach(signature.name), email: detach(signature.email) });
 
 function sameMergeRequest(a: Pick<MergeRequestDraft, 'reference'>, b: Pick<MergeRequestDraft, 'reference'>): boolean {
   const branchA = a.reference.sourceBranch;

@@ -19,6 +19,8 @@
  * Commits reachable only from other branches rank −1 and form ranges of their own the same way.
  */
 
+import { detach } from '../../util/strings.ts';
+
 export class Range {
   readonly mergeSha: string;
   readonly parent: Range | null;
@@ -92,7 +94,7 @@ export class RangeWalker {
   #offer(sha: string, owner: Owner) {
     const known = this.#pending.get(sha);
     if (known === undefined) {
-      this.#pending.set(sha, owner);
+      this.#pending.set(detach(sha), owner);
       return;
     }
     if (owner.rank > known.rank) this.#pending.set(sha, owner);
@@ -110,7 +112,7 @@ export class RangeWalker {
     const mainline = owner.range === null && owner.rank >= 0;
     let opens: Range | null = null;
     if (parents.length > 1) {
-      opens = new Range(sha, owner.range, owner.rank, mainline);
+      opens = new Range(detach(sha), owner.range, owner.rank, mainline);
       this.ranges.push(opens);
       for (let i = 1; i < parents.length; i++) this.#offer(parents[i] as string, { range: opens, rank: owner.rank });
     }

@@ -168,7 +168,9 @@ async function normalise(
     progress?: (commits: number) => void;
   },
 ): Promise<{ projects: string[]; stats: Record<string, number> }> {
-  const loader = new TableLoader(tx, process.env.TRIBUTARY_LOADER === 'auto' ? 'auto' : 'append');
+  // Only commits not read before reach here, so rows go straight into the indexed tables; smaller
+  // batches than an import's keep the sync's memory down (measured on PostgreSQL: 460 → 419 MiB peak).
+  const loader = new TableLoader(tx, 'append', 2 << 20);
   const identities = new IdentityCollector();
   const platform = platformOf(input.config);
   const normaliser = new GitNormaliser(
@@ -183,13 +185,19 @@ async function normalise(
     },
     input.walker,
   );
-  const timing = process.env.TRIBUTARY_TIMING ? (label: string) => console.error(`${label} ${(performance.now() / 1000).toFixed(3)}`) : () => {};
+  const timing = process.env.TRIBUTARY_TIMING
+    ? (label: string) => {
+        (globalThis as { gc?: () => void }).gc?.();
+        console.error(`${label} ${(performance.now() / 1000).toFixed(3)} heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
+      }
+    : () => {};
   timing('walk start');
   for await (const batch of input.commits) {
     await normaliser.add(batch);
     input.progress?.(normaliser.stats.commits);
   }
   timing('walk done');
+  if (process.env.TRIBUTARY_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.TRIBUTARY_HEAPSNAPSHOT);
   await normaliser.finish(input.known);
   timing('merge requests done');
   await loader.finish(undefined);
