@@ -1,0 +1,393 @@
+import type { Session } from '../db/connection.ts';
+import { type BotRules, detectBots } from './bots.ts';
+import { findPerson, inTransaction, normaliseNameSql, type PersonRef, type PersonRow, rootsOf } from './common.ts';
+import { deriveDomainAffiliations } from './organisations.ts';
+
+/**
+ * Identity resolution: which people are one person.
+ *
+ * Certain links merge automatically (rules, strongest first):
+ * - same_user_id / same_account: a source saw an identity on an account (a GitLab user id) while
+ *   another person held it (identity_claims), e.g. a username first seen in a webhook;
+ * - same_identity: a person keyed by an identity (`gitlab:username:alice`, the sources' contract) that
+ *   another person holds, e.g. a username imported with a curated person;
+ * - noreply_login: a GitHub or GitLab noreply address (`123+login@users.noreply.github.com`) and the
+ *   account's login or user id;
+ * - commit_email_account_email: a commit e-mail (platform git) equal to an account's public e-mail;
+ * - same_email: the same e-mail address on two platforms.
+ * Shared service addresses (noreply@…, notifications@…) link nobody.
+ *
+ * Resolution is incremental: it looks at the identities, people and claims not yet resolved
+ * (resolved_at is null), finds their links against everything stored, merges, and stamps them. Each
+ * step is a handful of set-based statements, whatever the batch size; the union of linked groups is
+ * computed in memory from the links found. A separation ("never merge these two") keeps two groups
+ * apart. Merges go through person_merges like manual ones (reason 'auto'), so each can be undone.
+ *
+ * Probable links are only suggested (suggestMerges), scored: same normalised name and a shared e-mail
+ * local part or username (0.9), same name and a shared organisation (0.8), a roster member's username
+ * used elsewhere (0.75), a roster member's name on someone else (0.7).
+ */
+
+export interface ResolveOptions {
+  actor?: string;
+  bots?: BotRules;
+}
+
+export interface ResolveStats {
+  identities: number;
+  people: number;
+  claims: number;
+  /** Links found between different canonical people, by rule. */
+  links: Record<string, number>;
+  merges: number;
+  /** Links not followed because a separation keeps the two apart. */
+  keptApart: number;
+  botsDetected: number;
+  affiliations: number;
+  seconds: number;
+}
+
+const RULE_ORDER = ['same_user_id', 'same_account', 'same_identity', 'noreply_login', 'commit_email_account_email', 'same_email'];
+
+/** Generic sender addresses shared by many people: never evidence that two people are one. */
+export const SERVICE_LOCAL_PART = '^(no-?reply|do-?not-?reply|donotreply|notifications?|mailer-daemon|postmaster|root|admin|info|support|git|user|me|test)$';
+
+interface Link {
+  a: bigint;
+  b: bigint;
+  rule: string;
+  via_a: bigint | null;
+  via_b: bigint | null;
+}
+
+export async function resolveIdentities(db: Session, options: ResolveOptions = {}): Promise<ResolveStats> {
+  const started = performance.now();
+  return inTransaction(db, async (tx) => {
+    for (const statement of [
+      'DROP TABLE IF EXISTS resolve_identities, resolve_people, resolve_claims',
+      `CREATE TEMP TABLE resolve_identities ON COMMIT DROP AS
+         SELECT id, person_id, platform, kind, value_normalised FROM identities WHERE resolved_at IS NULL`,
+      'CREATE TEMP TABLE resolve_people ON COMMIT DROP AS SELECT id, key FROM people WHERE resolved_at IS NULL',
+      'CREATE TEMP TABLE resolve_claims ON COMMIT DROP AS SELECT identity_id, person_id FROM identity_claims WHERE resolved_at IS NULL',
+      'ANALYZE resolve_identities',
+      'ANALYZE resolve_people',
+    ]) {
+      await tx.query(statement);
+    }
+    const [counts] = await tx.query<{ identities: bigint; people: bigint; claims: bigint; accounts: boolean }>(
+      `SELECT (SELECT count(*) FROM resolve_identities) AS identities, (SELECT count(*) FROM resolve_people) AS people,
+              (SELECT count(*) FROM resolve_claims) AS claims,
+              EXISTS (SELECT 1 FROM resolve_identities WHERE platform IN ('github', 'gitlab') AND kind IN ('username', 'user_id')) AS accounts`,
+    );
+    const stats: ResolveStats = {
+      identities: Number(counts?.identities ?? 0),
+      people: Number(counts?.people ?? 0),
+      claims: Number(counts?.claims ?? 0),
+      links: {},
+      merges: 0,
+      keptApart: 0,
+      botsDetected: 0,
+      affiliations: 0,
+      seconds: 0,
+    };
+    if (stats.identities + stats.people + stats.claims > 0) {
+      const links = await findLinks(tx, Boolean(counts?.accounts));
+      const merges = await planMerges(tx, links, stats);
+      stats.merges = await writeMerges(tx, merges, options.actor ?? 'resolution');
+      const batch = 'i.id IN (SELECT id FROM resolve_identities)';
+      stats.botsDetected = await detectBots(tx, { identityScope: batch, ...(options.bots ? { rules: options.bots } : {}) });
+      stats.affiliations = await deriveDomainAffiliations(tx, batch);
+      await tx.query('UPDATE identities SET resolved_at = now() WHERE id IN (SELECT id FROM resolve_identities)');
+      await tx.query('UPDATE people SET resolved_at = now() WHERE id IN (SELECT id FROM resolve_people)');
+      await tx.query(
+        'UPDATE identity_claims c SET resolved_at = now() FROM resolve_claims r WHERE c.identity_id = r.identity_id AND c.person_id = r.person_id',
+      );
+    }
+    stats.seconds = (performance.now() - started) / 1000;
+    return stats;
+  });
+}
+
+/** Every certain link that involves something in the batch, between people (not yet canonical). */
+async function findLinks(tx: Session, batchHasAccounts: boolean): Promise<Link[]> {
+  const service = `split_part(n.value_normalised, '@', 1) ~ '${SERVICE_LOCAL_PART}' OR split_part(n.value_normalised, '@', 2) ~ '^(noreply|no-reply)\\.'`;
+  // Noreply addresses of the batch, or all of them when the batch brings accounts they may point at.
+  const noreplyScope = batchHasAccounts ? 'identities' : 'resolve_identities';
+  return tx.query<Link>(
+    `WITH batch_keys AS MATERIALIZED (
+       SELECT id AS person_id, split_part(key, ':', 1)::platform AS platform, split_part(key, ':', 2)::identity_kind AS kind,
+              substr(key, length(split_part(key, ':', 1)) + length(split_part(key, ':', 2)) + 3) AS value
+         FROM resolve_people WHERE key ~ '^(gitlab|github|git|discord|discourse|reddit|crowdin|email|other):(username|email|user_id):.'
+     ),
+     noreply AS MATERIALIZED (
+       SELECT id, person_id, CASE WHEN domain = 'users.noreply.github.com' THEN 'github' ELSE 'gitlab' END::platform AS platform,
+              local, regexp_replace(local, '^[0-9]+[+-]', '') AS login, substring(local from '^([0-9]+)[+-]') AS uid
+         FROM (SELECT i.id, i.person_id, split_part(i.value_normalised, '@', 1) AS local, split_part(i.value_normalised, '@', 2) AS domain
+                 FROM ${noreplyScope} i WHERE i.kind = 'email' AND i.value_normalised LIKE '%@users.noreply.%') x
+        WHERE domain IN ('users.noreply.github.com', 'users.noreply.gitlab.com')
+     )
+     SELECT k.person_id AS a, i.person_id AS b, CASE WHEN k.kind = 'user_id' THEN 'same_user_id' ELSE 'same_identity' END AS rule, NULL::int8 AS via_a, i.id AS via_b
+       FROM batch_keys k JOIN identities i ON i.platform = k.platform AND i.kind = k.kind AND i.value_normalised = k.value
+      WHERE i.person_id <> k.person_id
+     UNION ALL
+     SELECT p.id, n.person_id, CASE WHEN n.kind = 'user_id' THEN 'same_user_id' ELSE 'same_identity' END, NULL, n.id
+       FROM resolve_identities n JOIN people p ON p.key = n.platform::text || ':' || n.kind::text || ':' || n.value_normalised
+      WHERE n.kind <> 'name' AND p.id <> n.person_id
+     UNION ALL
+     SELECT c.person_id, i.person_id, CASE WHEN p.key ~ '^[a-z]+:user_id:' THEN 'same_user_id' ELSE 'same_account' END, NULL, i.id
+       FROM resolve_claims c JOIN identities i ON i.id = c.identity_id JOIN people p ON p.id = c.person_id
+      WHERE i.person_id <> c.person_id
+     UNION ALL
+     SELECT n.person_id, t.person_id, 'noreply_login', n.id, t.id
+       FROM noreply n JOIN identities t
+         ON t.platform = n.platform AND ((t.kind = 'username' AND t.value_normalised IN (n.login, n.local)) OR (t.kind = 'user_id' AND t.value_normalised = n.uid))
+      WHERE t.person_id <> n.person_id
+        AND (n.id IN (SELECT id FROM resolve_identities) OR t.id IN (SELECT id FROM resolve_identities))
+     UNION ALL
+     SELECT n.person_id, e.person_id,
+            CASE WHEN (n.platform = 'git') <> (e.platform = 'git') THEN 'commit_email_account_email' ELSE 'same_email' END, n.id, e.id
+       FROM resolve_identities n JOIN identities e ON e.kind = 'email' AND e.value_normalised = n.value_normalised AND e.id <> n.id
+      WHERE n.kind = 'email' AND e.person_id <> n.person_id AND NOT (${service})`,
+  );
+}
+
+interface PlannedMerge {
+  from: bigint;
+  into: bigint;
+  rule: string;
+  evidence: Record<string, unknown>;
+}
+
+/** Groups the links into canonical groups (union-find over roots), honouring separations, and picks each group's survivor. */
+async function planMerges(tx: Session, links: Link[], stats: ResolveStats): Promise<PlannedMerge[]> {
+  if (links.length === 0) return [];
+  const people = new Set<bigint>();
+  for (const link of links) {
+    people.add(link.a);
+    people.add(link.b);
+  }
+  const roots = await rootsOf(tx, [...people]);
+  const rootOf = (id: bigint) => roots.get(id) ?? id;
+  const separations = await tx.query<{ a: bigint; b: bigint }>('SELECT person_a AS a, person_b AS b FROM person_separations');
+  const separatedIds = new Set<bigint>();
+  for (const s of separations) {
+    separatedIds.add(s.a);
+    separatedIds.add(s.b);
+  }
+  const separationRoots = await rootsOf(tx, [...separatedIds].filter((id) => !roots.has(id)));
+  const anyRoot = (id: bigint) => roots.get(id) ?? separationRoots.get(id) ?? id;
+
+  const parent = new Map<bigint, bigint>();
+  const find = (x: bigint): bigint => {
+    let root = x;
+    for (let next = parent.get(root); next !== undefined && next !== root; next = parent.get(root)) root = next;
+    for (let node = x, next = parent.get(node); next !== undefined && next !== root; node = next, next = parent.get(node)) parent.set(node, root);
+    return root;
+  };
+  const apart = new Map<bigint, Set<bigint>>();
+  for (const s of separations) {
+    const [ra, rb] = [anyRoot(s.a), anyRoot(s.b)];
+    if (ra === rb) continue;
+    if (!apart.has(ra)) apart.set(ra, new Set());
+    if (!apart.has(rb)) apart.set(rb, new Set());
+    apart.get(ra)?.add(rb);
+    apart.get(rb)?.add(ra);
+  }
+
+  // A link found from both ends (two new identities) counts once.
+  const unique = new Map<string, Link>();
+  for (const link of links) {
+    const key = link.a < link.b ? `${link.a} ${link.b} ${link.rule}` : `${link.b} ${link.a} ${link.rule}`;
+    if (!unique.has(key)) unique.set(key, link);
+  }
+  const ordered = [...unique.values()].sort(
+    (x, y) => RULE_ORDER.indexOf(x.rule) - RULE_ORDER.indexOf(y.rule) || (x.a < y.a ? -1 : x.a > y.a ? 1 : x.b < y.b ? -1 : x.b > y.b ? 1 : 0),
+  );
+  const firstLink = new Map<bigint, Link>();
+  for (const link of ordered) {
+    const [ra, rb] = [rootOf(link.a), rootOf(link.b)];
+    if (ra === rb) continue;
+    stats.links[link.rule] = (stats.links[link.rule] ?? 0) + 1;
+    const [ca, cb] = [find(ra), find(rb)];
+    if (ca === cb) continue;
+    if (apart.get(ca)?.has(cb)) {
+      stats.keptApart++;
+      continue;
+    }
+    parent.set(cb, ca);
+    const moved = apart.get(cb);
+    if (moved) {
+      const kept = apart.get(ca) ?? new Set<bigint>();
+      for (const other of moved) {
+        kept.add(other);
+        const back = apart.get(other);
+        back?.delete(cb);
+        back?.add(ca);
+      }
+      apart.set(ca, kept);
+      apart.delete(cb);
+    }
+    if (!firstLink.has(ra)) firstLink.set(ra, link);
+    if (!firstLink.has(rb)) firstLink.set(rb, link);
+  }
+
+  const components = new Map<bigint, bigint[]>();
+  for (const node of parent.keys()) {
+    const root = find(node);
+    if (!components.has(root)) components.set(root, [root]);
+    if (node !== root) components.get(root)?.push(node);
+  }
+  if (components.size === 0) return [];
+  const members = [...components.values()].flat();
+  const info = new Map(
+    (
+      await tx.query<{ id: bigint; key: string; established: boolean; identities: bigint }>(
+        `SELECT p.id, p.key, p.id NOT IN (SELECT id FROM resolve_people) AS established,
+                (SELECT count(*) FROM identities i WHERE i.person_id = p.id) AS identities
+           FROM people p WHERE p.id = ANY($1::int8[])`,
+        [members.map(String)],
+      )
+    ).map((row) => [row.id, row]),
+  );
+  const curated = (id: bigint) => !/^[a-z]+:(username|email|user_id|name):/.test(info.get(id)?.key ?? '');
+  const better = (x: bigint, y: bigint) => {
+    const [ix, iy] = [info.get(x), info.get(y)];
+    if (curated(x) !== curated(y)) return curated(x);
+    if (ix?.established !== iy?.established) return Boolean(ix?.established);
+    if (ix?.identities !== iy?.identities) return (ix?.identities ?? 0n) > (iy?.identities ?? 0n);
+    return x < y;
+  };
+  const merges: PlannedMerge[] = [];
+  for (const group of components.values()) {
+    const survivor = group.reduce((best, id) => (better(id, best) ? id : best));
+    for (const id of group) {
+      if (id === survivor) continue;
+      const link = firstLink.get(id) as Link;
+      merges.push({
+        from: id,
+        into: survivor,
+        rule: link.rule,
+        evidence: {
+          from: info.get(id)?.key,
+          into: info.get(survivor)?.key,
+          link: { rule: link.rule, a: link.a.toString(), b: link.b.toString(), via_a: link.via_a?.toString() ?? null, via_b: link.via_b?.toString() ?? null },
+        },
+      });
+    }
+  }
+  return merges;
+}
+
+async function writeMerges(tx: Session, merges: PlannedMerge[], actor: string): Promise<number> {
+  if (merges.length === 0) return 0;
+  const rows = await tx.query(
+    `WITH m AS (SELECT * FROM unnest($1::int8[], $2::int8[], $3::text[], $4::text[]) AS u(from_id, into_id, rule, evidence)),
+          moved AS (UPDATE people p SET merged_into = m.into_id FROM m WHERE p.id = m.from_id AND p.merged_into IS NULL RETURNING p.id)
+     INSERT INTO person_merges (from_person_id, into_person_id, reason, rule, score, evidence, actor)
+     SELECT m.from_id, m.into_id, 'auto', m.rule, 1, m.evidence::jsonb, $5 FROM m JOIN moved ON moved.id = m.from_id
+     RETURNING id`,
+    [
+      merges.map((m) => m.from.toString()),
+      merges.map((m) => m.into.toString()),
+      merges.map((m) => m.rule),
+      merges.map((m) => JSON.stringify(m.evidence)),
+      actor,
+    ],
+  );
+  return rows.length;
+}
+
+export interface Suggestion {
+  a: PersonRow;
+  b: PersonRow;
+  score: number;
+  rules: string[];
+  /** The normalised name or handle they share. */
+  shared: string;
+}
+
+/**
+ * Probable links between canonical people, best first. Names shared by more than `maxNameGroup`
+ * people (default 5) are too common to suggest anything. Separated pairs are left out.
+ */
+export async function suggestMerges(
+  session: Session,
+  options: { limit?: number; minScore?: number; person?: PersonRef; maxNameGroup?: number } = {},
+): Promise<Suggestion[]> {
+  let focus: bigint | null = null;
+  if (options.person !== undefined) {
+    const found = await findPerson(session, options.person);
+    focus = (await rootsOf(session, [found.id])).get(found.id) as bigint;
+  }
+  const handle = `CASE WHEN i.kind = 'email' THEN regexp_replace(split_part(i.value_normalised, '@', 1), '^[0-9]+[+-]', '') ELSE i.value_normalised END`;
+  const rows = await session.query<{ a: bigint; b: bigint; score: number; rules: string[]; shared: string }>(
+    `WITH canon AS MATERIALIZED (SELECT person_id, canonical_id FROM person_canonical),
+     names AS MATERIALIZED (
+       SELECT DISTINCT c.canonical_id, ${normaliseNameSql('n.name')} AS name
+         FROM canon c JOIN (
+           SELECT id AS person_id, name FROM people WHERE name IS NOT NULL
+           UNION ALL SELECT person_id, display_name FROM identities WHERE display_name IS NOT NULL) n ON n.person_id = c.person_id),
+     named AS MATERIALIZED (
+       SELECT canonical_id, name FROM names
+        WHERE name LIKE '% %' AND length(name) >= 5
+          AND name IN (SELECT name FROM names GROUP BY name HAVING count(*) BETWEEN 2 AND $1)),
+     pairs AS MATERIALIZED (
+       SELECT DISTINCT x.canonical_id AS a, y.canonical_id AS b, x.name AS shared
+         FROM named x JOIN named y ON x.name = y.name AND x.canonical_id < y.canonical_id),
+     involved AS MATERIALIZED (SELECT a AS canonical_id FROM pairs UNION SELECT b FROM pairs),
+     handles AS MATERIALIZED (
+       SELECT DISTINCT c.canonical_id, ${handle} AS handle
+         FROM canon c JOIN identities i ON i.person_id = c.person_id
+        WHERE i.kind IN ('email', 'username') AND c.canonical_id IN (SELECT canonical_id FROM involved)
+          AND split_part(i.value_normalised, '@', 1) !~ '${SERVICE_LOCAL_PART}'),
+     orgs AS MATERIALIZED (
+       SELECT DISTINCT c.canonical_id, a.organisation_id FROM canon c JOIN affiliations a ON a.person_id = c.person_id
+        WHERE c.canonical_id IN (SELECT canonical_id FROM involved)),
+     roster AS MATERIALIZED (SELECT DISTINCT c.canonical_id FROM canon c JOIN team_memberships t ON t.person_id = c.person_id),
+     roster_handles AS MATERIALIZED (
+       SELECT DISTINCT r.canonical_id, i.value_normalised AS handle
+         FROM roster r JOIN canon c ON c.canonical_id = r.canonical_id JOIN identities i ON i.person_id = c.person_id
+        WHERE i.kind = 'username' AND length(i.value_normalised) >= 4),
+     scored AS (
+       SELECT p.a, p.b, p.shared, 'name_email_local' AS rule, 0.9::float8 AS score FROM pairs p
+        WHERE EXISTS (SELECT 1 FROM handles x JOIN handles y ON x.handle = y.handle WHERE x.canonical_id = p.a AND y.canonical_id = p.b)
+       UNION ALL
+       SELECT p.a, p.b, p.shared, 'name_organisation', 0.8 FROM pairs p
+        WHERE EXISTS (SELECT 1 FROM orgs x JOIN orgs y ON x.organisation_id = y.organisation_id WHERE x.canonical_id = p.a AND y.canonical_id = p.b)
+       UNION ALL
+       SELECT p.a, p.b, p.shared, 'roster_name', 0.7 FROM pairs p
+        WHERE (p.a IN (SELECT canonical_id FROM roster)) <> (p.b IN (SELECT canonical_id FROM roster))
+       UNION ALL
+       SELECT least(r.canonical_id, c.canonical_id), greatest(r.canonical_id, c.canonical_id), r.handle, 'roster_username', 0.75
+         FROM roster_handles r
+         JOIN identities i ON i.kind IN ('username', 'email') AND ${handle} = r.handle
+         JOIN canon c ON c.person_id = i.person_id
+        WHERE c.canonical_id <> r.canonical_id AND c.canonical_id NOT IN (SELECT canonical_id FROM roster)
+     ),
+     separated AS (
+       SELECT least(ca.canonical_id, cb.canonical_id) AS a, greatest(ca.canonical_id, cb.canonical_id) AS b
+         FROM person_separations s JOIN canon ca ON ca.person_id = s.person_a JOIN canon cb ON cb.person_id = s.person_b)
+     SELECT s.a, s.b, max(s.score) AS score, array_agg(DISTINCT s.rule ORDER BY s.rule) AS rules, min(s.shared) AS shared
+       FROM scored s
+      WHERE NOT EXISTS (SELECT 1 FROM separated x WHERE x.a = s.a AND x.b = s.b)
+        AND ($2::int8 IS NULL OR s.a = $2::int8 OR s.b = $2::int8)
+      GROUP BY s.a, s.b
+     HAVING max(s.score) >= $3
+      ORDER BY max(s.score) DESC, s.a, s.b
+      LIMIT $4`,
+    [options.maxNameGroup ?? 5, focus?.toString() ?? null, options.minScore ?? 0, options.limit ?? 50],
+  );
+  if (rows.length === 0) return [];
+  const people = new Map(
+    (
+      await session.query<PersonRow>('SELECT id, key, name FROM people WHERE id = ANY($1::int8[])', [[...new Set(rows.flatMap((r) => [r.a, r.b]))].map(String)])
+    ).map((p) => [p.id, p]),
+  );
+  return rows.map((r) => ({
+    a: people.get(r.a) as PersonRow,
+    b: people.get(r.b) as PersonRow,
+    score: Number(r.score),
+    rules: r.rules,
+    shared: r.shared,
+  }));
+}
