@@ -84,8 +84,9 @@ export async function rootsOf(session: Session, personIds: readonly bigint[]): P
   const result = new Map<bigint, bigint>();
   if (personIds.length === 0) return result;
   const rows = await session.query<{ start: bigint; root: bigint }>(
-    `WITH RECURSIVE up(start, id, merged_into, depth) AS (
-       SELECT p.id, p.id, p.merged_into, 0 FROM people p WHERE p.id = ANY($1::int8[])
+    `WITH RECURSIVE ids AS MATERIALIZED (SELECT DISTINCT unnest($1::int8[]) AS id),
+     up(start, id, merged_into, depth) AS (
+       SELECT p.id, p.id, p.merged_into, 0 FROM ids JOIN people p ON p.id = ids.id
        UNION ALL
        SELECT up.start, p.id, p.merged_into, up.depth + 1 FROM up JOIN people p ON p.id = up.merged_into WHERE up.depth < 64
      )

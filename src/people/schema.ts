@@ -43,10 +43,8 @@ export const people = pgTable(
     botDetected: text('bot_detected'),
     // A person's decision that overrides detection: true (a bot), false (not a bot), null (let the rules decide).
     botOverride: boolean('bot_override'),
-    // Watermark of incremental resolution: null until resolveIdentities() has looked at this person.
-    resolvedAt: at('resolved_at'),
   },
-  (t) => [index('people_merged_into').on(t.mergedInto), index('people_unresolved').on(t.id).where(sql`resolved_at IS NULL`)],
+  (t) => [index('people_merged_into').on(t.mergedInto)],
 );
 
 export const identities = pgTable(
@@ -61,15 +59,12 @@ export const identities = pgTable(
     personId: ref('person_id').notNull(),
     verified: boolean('verified').notNull().default(false),
     displayName: text('display_name'),
-    // Watermark of incremental resolution: null until resolveIdentities() has looked at this identity.
-    resolvedAt: at('resolved_at'),
   },
   (t) => [
     uniqueIndex('identities_natural').on(t.platform, t.kind, t.valueNormalised),
     index('identities_person').on(t.personId),
     // Identical e-mails across platforms meet on (kind, value_normalised).
     index('identities_kind_value').on(t.kind, t.valueNormalised),
-    index('identities_unresolved').on(t.id).where(sql`resolved_at IS NULL`),
   ],
 );
 
@@ -171,6 +166,14 @@ export const personSeparations = pgTable(
   },
   (t) => [uniqueIndex('person_separations_pair').on(t.personA, t.personB), index('person_separations_b').on(t.personB)],
 );
+
+/**
+ * The watermark of incremental resolution: the identities and people resolveIdentities() has looked at.
+ * Narrow tables of their own rather than a column, so stamping 100,000 rows is an insert of ids, not an
+ * update of every wide row and its indexes.
+ */
+export const resolvedIdentities = pgTable('resolved_identities', { identityId: ref('identity_id').primaryKey() });
+export const resolvedPeople = pgTable('resolved_people', { personId: ref('person_id').primaryKey() });
 
 /**
  * A source saw an identity on an account other than the person holding it: "this GitLab username is

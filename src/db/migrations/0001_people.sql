@@ -46,10 +46,16 @@ CREATE TABLE "person_separations" (
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
-ALTER TABLE "identities" ADD COLUMN "resolved_at" timestamp with time zone;--> statement-breakpoint
+CREATE TABLE "resolved_identities" (
+	"identity_id" bigint PRIMARY KEY NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "resolved_people" (
+	"person_id" bigint PRIMARY KEY NOT NULL
+);
+--> statement-breakpoint
 ALTER TABLE "people" ADD COLUMN "bot_detected" text;--> statement-breakpoint
 ALTER TABLE "people" ADD COLUMN "bot_override" boolean;--> statement-breakpoint
-ALTER TABLE "people" ADD COLUMN "resolved_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "team_memberships" ADD COLUMN "capacity" integer;--> statement-breakpoint
 CREATE INDEX "group_memberships_person" ON "group_memberships" USING btree ("person_id");--> statement-breakpoint
 CREATE INDEX "group_memberships_group" ON "group_memberships" USING btree ("platform","group_path");--> statement-breakpoint
@@ -61,9 +67,7 @@ CREATE INDEX "person_merges_into" ON "person_merges" USING btree ("into_person_i
 CREATE UNIQUE INDEX "person_separations_pair" ON "person_separations" USING btree ("person_a","person_b");--> statement-breakpoint
 CREATE INDEX "person_separations_b" ON "person_separations" USING btree ("person_b");--> statement-breakpoint
 CREATE INDEX "identities_kind_value" ON "identities" USING btree ("kind","value_normalised");--> statement-breakpoint
-CREATE INDEX "identities_unresolved" ON "identities" USING btree ("id") WHERE resolved_at IS NULL;--> statement-breakpoint
 CREATE INDEX "people_merged_into" ON "people" USING btree ("merged_into");--> statement-breakpoint
-CREATE INDEX "people_unresolved" ON "people" USING btree ("id") WHERE resolved_at IS NULL;--> statement-breakpoint
 CREATE VIEW "public"."person_canonical" AS (WITH RECURSIVE walk(person_id, canonical_id, depth) AS (
     SELECT id, id, 0 FROM people WHERE merged_into IS NULL
     UNION ALL
