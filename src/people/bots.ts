@@ -1,5 +1,5 @@
 import type { Session } from '../db/connection.ts';
-import { findPerson, inTransaction, membersOf, type PersonRef, rootsOf, sqlLiteral, sqlTextArray } from './common.ts';
+import { findPerson, identityKeyForm, inTransaction, membersOf, type PersonRef, rootsOf, sqlLiteral, sqlTextArray } from './common.ts';
 
 /**
  * Bots count as neither team nor community. A person is a bot when
@@ -83,11 +83,12 @@ export async function detectBots(session: Session, options: { identityScope?: st
 export function canonicalBotSql(groups: string, botKeys: readonly string[] = []): string {
   const listed = botKeys.length > 0;
   const keys = sqlTextArray(botKeys.map((k) => k.trim()));
+  const identities = sqlTextArray(botKeys.map(identityKeyForm));
   return `SELECT g.canonical_id,
       coalesce(
         bool_or(p.bot_override) FILTER (WHERE p.id = g.canonical_id),
         bool_or(p.bot_override),
-        bool_or(p.is_bot OR p.bot_detected IS NOT NULL${listed ? ` OR p.key = ANY(${keys}) OR EXISTS (SELECT 1 FROM identities li WHERE li.person_id = p.id AND li.platform::text || ':' || li.kind::text || ':' || li.value_normalised = ANY(${keys}))` : ''}),
+        bool_or(p.is_bot OR p.bot_detected IS NOT NULL${listed ? ` OR p.key = ANY(${keys}) OR EXISTS (SELECT 1 FROM identities li WHERE li.person_id = p.id AND li.platform::text || ':' || li.kind::text || ':' || li.value_normalised = ANY(${identities}))` : ''}),
         false) AS bot
     FROM ${groups} g JOIN people p ON p.id = g.person_id
     GROUP BY g.canonical_id`;

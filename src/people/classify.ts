@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Session } from '../db/connection.ts';
 import { botRuleSql, canonicalBotSql } from './bots.ts';
-import { findPerson, type PersonRef, sqlLiteral, sqlTextArray } from './common.ts';
+import { findPerson, identityKeyForm, type PersonRef, sqlLiteral, sqlTextArray } from './common.ts';
 
 /**
  * The one classification every KPI and workflow uses: (person, time) → team | community | bot.
@@ -64,6 +64,7 @@ function groupCondition(rules: ClassificationRules, alias: string): string {
 export function classificationSql(rulesInput: ClassificationRulesInput | ClassificationRules, pairs: string): string {
   const rules = classificationRules(rulesInput);
   const teamKeys = sqlTextArray(rules.team.map((k) => k.trim()));
+  const teamIdentities = sqlTextArray(rules.team.map(identityKeyForm));
   const domains = sqlTextArray(rules.teamDomains.map((d) => d.toLowerCase()));
   const rosterSource = rules.rosterSources ? `AND t.source = ANY(${sqlTextArray(rules.rosterSources)})` : '';
   const periods: string[] = [];
@@ -77,7 +78,7 @@ export function classificationSql(rulesInput: ClassificationRulesInput | Classif
   if (rules.team.length > 0) {
     always.push(`SELECT g.canonical_id FROM grp g JOIN people p ON p.id = g.person_id WHERE p.key = ANY(${teamKeys})`);
     always.push(
-      `SELECT g.canonical_id FROM grp g JOIN identities i ON i.person_id = g.person_id WHERE i.platform::text || ':' || i.kind::text || ':' || i.value_normalised = ANY(${teamKeys})`,
+      `SELECT g.canonical_id FROM grp g JOIN identities i ON i.person_id = g.person_id WHERE i.platform::text || ':' || i.kind::text || ':' || i.value_normalised = ANY(${teamIdentities})`,
     );
   }
   if (rules.domainRule && rules.teamDomains.length > 0) {

@@ -76,6 +76,12 @@ export async function findPerson(session: Session, ref: PersonRef): Promise<Pers
 
 const normalise = (value: string) => value.trim().toLowerCase();
 
+/** A list entry naming a person (its key) or an identity: the identity form normalised ("gitlab:username:Alice " → "gitlab:username:alice"). */
+export function identityKeyForm(entry: string): string {
+  const match = IDENTITY_KEY.exec(entry.trim());
+  return match ? `${match[1]}:${match[2]}:${normalise(match[3] as string)}` : entry.trim();
+}
+
 /**
  * The canonical person (root of `merged_into`) of each given person, walking up by primary key: cost
  * grows with the number asked about, not with the table. Persons on a cycle map to themselves.
