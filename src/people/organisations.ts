@@ -216,16 +216,20 @@ export async function exportEnrollmentsCsv(session: Session): Promise<string> {
 
 /**
  * Affiliations from e-mail domains: an e-mail identity at an organisation's domain (or a subdomain of
- * it) affiliates its person, with no dates. Public mail providers never do, even when an organisation
+ * it; the most specific domain wins) affiliates its person, with no dates. Public mail providers never do, even when an organisation
  * lists one. `identityScope` is a SQL condition on `i` (the batch being resolved); all identities without it.
  */
 export async function deriveDomainAffiliations(session: Session, identityScope = 'true'): Promise<number> {
   const candidates = await session.query<{ person_key: string; person_id: bigint; organisation: string; organisation_id: bigint; domain: string }>(
     `WITH od AS (SELECT o.id, o.name, unnest(o.domains) AS domain FROM organisations o WHERE cardinality(o.domains) > 0),
-          mail AS (SELECT i.person_id, split_part(i.value_normalised, '@', 2) AS domain FROM identities i WHERE i.kind = 'email' AND ${identityScope})
-     SELECT DISTINCT p.key AS person_key, p.id AS person_id, od.name AS organisation, od.id AS organisation_id, od.domain
-       FROM mail JOIN od ON mail.domain = od.domain OR mail.domain LIKE '%.' || od.domain
-       JOIN people p ON p.id = mail.person_id`,
+          mail AS (SELECT i.id, i.person_id, split_part(i.value_normalised, '@', 2) AS domain FROM identities i WHERE i.kind = 'email' AND ${identityScope}),
+          -- The most specific domain wins: ben@labs.globex.example is Globex Labs, not Globex.
+          matched AS (
+            SELECT DISTINCT ON (mail.id) mail.person_id, od.name, od.id AS organisation_id, od.domain
+              FROM mail JOIN od ON mail.domain = od.domain OR mail.domain LIKE '%.' || od.domain
+             ORDER BY mail.id, length(od.domain) DESC, od.name)
+     SELECT DISTINCT p.key AS person_key, p.id AS person_id, m.name AS organisation, m.organisation_id, m.domain
+       FROM matched m JOIN people p ON p.id = m.person_id`,
   );
   const rows = candidates.filter((c) => !isPublicMailDomain(c.domain));
   if (rows.length === 0) return 0;

@@ -62,9 +62,13 @@ interface Member {
   capacity: number | null;
 }
 
-/** The coach specialty a role implies: docs, quality, UX, or development. */
+/**
+ * The coach specialty a role implies: docs, quality (tests, tooling, pipelines), UX, or development.
+ * The role decides; departments only when there is no role (a developer in the Quality department is
+ * a development coach).
+ */
 export function coachSpecialtyOf(role: string, departments: readonly string[] = []): CoachSpecialty {
-  const text = `${role} ${departments.join(' ')}`.toLowerCase();
+  const text = (role.trim() || departments.join(' ')).toLowerCase();
   if (/technical writ|documentation|\bdocs\b/.test(text)) return 'docs';
   if (/quality|in test|\bqa\b|test automation|engineering productivity/.test(text)) return 'quality';
   if (/design|\bux\b|user experience|ux research/.test(text)) return 'ux';
@@ -230,8 +234,8 @@ async function saveRoster(db: Session, members: Member[], options: RosterImportO
   });
 }
 
-/** The roster as CSV, in the format importRosterCsv() reads. */
-export async function exportRosterCsv(session: Session): Promise<string> {
+/** The roster as CSV, in the format importRosterCsv() reads; only memberships from `source` when given. */
+export async function exportRosterCsv(session: Session, options: { source?: string } = {}): Promise<string> {
   const rows = await session.query<{
     platform: string | null;
     username: string | null;
@@ -249,7 +253,9 @@ export async function exportRosterCsv(session: Session): Promise<string> {
        FROM team_memberships t JOIN people p ON p.id = t.person_id
        LEFT JOIN LATERAL (SELECT platform, value FROM identities i WHERE i.person_id = p.id AND i.kind = 'username' ORDER BY i.platform = 'gitlab' DESC, i.id LIMIT 1) u ON true
        LEFT JOIN LATERAL (SELECT value FROM identities i WHERE i.person_id = p.id AND i.kind = 'email' ORDER BY i.id LIMIT 1) e ON true
+      WHERE $1::text IS NULL OR t.source = $1
       ORDER BY coalesce(u.value, e.value), t.valid_from NULLS FIRST`,
+    [options.source ?? null],
   );
   let out = csvLine(CSV_COLUMNS);
   for (const r of rows) {
