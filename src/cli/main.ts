@@ -10,6 +10,7 @@ import { EXPORT_TYPES, exportNdjson } from '../interchange/export.ts';
 import { type ImportStats, importNdjson, importNdjsonFile } from '../interchange/import.ts';
 import { RECORD_KINDS } from '../interchange/records.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
+import { registerPeopleCommands } from './people.ts';
 
 /** The demo community `tributary start` loads into an empty database. */
 const DEMO = { seed: 'demo', mergeRequests: 20_000, activities: 200_000 };
@@ -144,6 +145,8 @@ program
     progress.done();
     if (options.output) await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
   });
+
+registerPeopleCommands(program, withDatabase);
 
 const db = program.command('db').description('The database itself.');
 db.command('info')

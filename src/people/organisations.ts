@@ -320,9 +320,12 @@ export async function organisationAt(session: Session, person: PersonRef, at: Da
 
 /**
  * E-mail domains that might be organisations: used by at least `minPeople` canonical people, not a
- * public mail provider, a noreply domain or an organisation's domain already.
+ * public mail provider (the list, plus `publicDomains`), a noreply domain or an organisation's domain already.
  */
-export async function domainCandidates(session: Session, options: { minPeople?: number; limit?: number } = {}): Promise<{ domain: string; people: number }[]> {
+export async function domainCandidates(
+  session: Session,
+  options: { minPeople?: number; limit?: number; publicDomains?: readonly string[] } = {},
+): Promise<{ domain: string; people: number }[]> {
   const rows = await session.query<{ domain: string; people: number }>(
     `WITH mail AS (
        SELECT split_part(i.value_normalised, '@', 2) AS domain, coalesce(pc.canonical_id, i.person_id) AS canonical_id
@@ -332,6 +335,6 @@ export async function domainCandidates(session: Session, options: { minPeople?: 
       GROUP BY domain HAVING count(DISTINCT canonical_id) >= $1 ORDER BY people DESC, domain`,
     [options.minPeople ?? 2],
   );
-  return rows.filter((r) => !isPublicMailDomain(r.domain)).slice(0, options.limit ?? 50);
+  return rows.filter((r) => !isPublicMailDomain(r.domain, options.publicDomains)).slice(0, options.limit ?? 50);
 }
 
