@@ -5,6 +5,7 @@ import pc from 'picocolors';
 import { ZodError } from 'zod';
 import type { Database } from '../db/connection.ts';
 import {
+  acceptSuggestions,
   type ClassificationRules,
   classificationRules,
   classify,
@@ -286,11 +287,20 @@ function registerPeople(program: Command, withDatabase: WithDatabase) {
     .description('Probable links, scored, for a person to accept (people merge) or reject (people separate).')
     .option('--person <person>', 'only suggestions involving this person')
     .option('--limit <n>', 'at most this many', parseWhole, 50)
-    .option('--min-score <score>', 'only suggestions scoring at least this (0 to 1)', parseScore, 0)
+    .option('--min-score <score>', 'only suggestions scoring at least this (0 to 1)', parseScore)
+    .option('--accept', 'merge every suggestion scoring at least --min-score (audited; each can be undone)')
+    .option('--actor <name>', 'who accepted them', process.env.USER ?? 'cli')
     .option('--json', 'print as JSON')
-    .action(async (options: { person?: string; limit: number; minScore: number; json?: boolean }, command: Command) => {
+    .action(async (options: { person?: string; limit: number; minScore?: number; accept?: boolean; actor: string; json?: boolean }, command: Command) => {
+      if (options.accept && (options.minScore === undefined || options.person)) throw new UsageError('--accept needs --min-score, and works on all suggestions (no --person)');
       await withDatabase(command, async (db) => {
-        const suggestions = await suggestMerges(db, { limit: options.limit, minScore: options.minScore, ...(options.person ? { person: options.person } : {}) });
+        if (options.accept) {
+          const result = await acceptSuggestions(db, { minScore: options.minScore as number, actor: options.actor });
+          if (options.json) return printJson(result);
+          process.stdout.write(`${pc.green('✓')} Accepted ${result.accepted} suggestions (${result.skipped} already one person or kept apart).\n`);
+          return;
+        }
+        const suggestions = await suggestMerges(db, { limit: options.limit, minScore: options.minScore ?? 0, ...(options.person ? { person: options.person } : {}) });
         if (options.json) return printJson(suggestions);
         printTable(
           suggestions.map((s) => ({ score: s.score.toFixed(2), a: s.a.key, b: s.b.key, shared: s.shared, rules: s.rules.join(', ') })),

@@ -54,7 +54,7 @@ export {
   saveOrganisations,
 } from './organisations.ts';
 export { listPeople, type PersonDetails, type PersonSummary, showPerson } from './query.ts';
-export { type ResolveOptions, type ResolveStats, resolveIdentities, type Suggestion, suggestMerges } from './resolve.ts';
+export { acceptSuggestions, type ResolveOptions, type ResolveStats, resolveIdentities, type Suggestion, suggestMerges } from './resolve.ts';
 export {
   COACH_SPECIALTIES,
   type Coach,

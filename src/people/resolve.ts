@@ -1,6 +1,7 @@
 import type { Session } from '../db/connection.ts';
 import { type BotRules, detectBots } from './bots.ts';
-import { findPerson, inTransaction, normaliseNameSql, type PersonRef, type PersonRow, rootsOf } from './common.ts';
+import { findPerson, inTransaction, normaliseNameSql, PeopleError, type PersonRef, type PersonRow, rootsOf } from './common.ts';
+import { mergePeople } from './merge.ts';
 import { deriveDomainAffiliations } from './organisations.ts';
 
 /**
@@ -440,4 +441,47 @@ export async function suggestMerges(
     rules: r.rules,
     shared: r.shared,
   }));
+}
+
+/**
+ * Accepts every suggestion scoring at least `minScore` (no default: a caller decides how sure is sure
+ * enough), as audited merges with reason 'suggestion', the rule and the score. Pairs that became one
+ * person through an earlier acceptance are skipped. Each merge can be undone like any other.
+ */
+export async function acceptSuggestions(
+  db: Session,
+  options: { minScore: number; limit?: number; actor?: string; maxNameGroup?: number },
+): Promise<{ accepted: number; skipped: number }> {
+  return inTransaction(db, async (tx) => {
+    const suggestions = await suggestMerges(tx, {
+      minScore: options.minScore,
+      limit: options.limit ?? 100_000,
+      ...(options.maxNameGroup ? { maxNameGroup: options.maxNameGroup } : {}),
+    });
+    let accepted = 0;
+    let skipped = 0;
+    for (const s of suggestions) {
+      const roots = await rootsOf(tx, [s.a.id, s.b.id]);
+      if (roots.get(s.a.id) === roots.get(s.b.id)) {
+        skipped++;
+        continue;
+      }
+      // A curated person (not keyed by an identity) survives when there is one, as in resolution.
+      const [from, into] = /^[a-z]+:(username|email|user_id|name):/.test(s.b.key) && !/^[a-z]+:(username|email|user_id|name):/.test(s.a.key) ? [s.b, s.a] : [s.a, s.b];
+      try {
+        await mergePeople(tx, from.id, into.id, {
+          reason: 'suggestion',
+          rule: s.rules.join(','),
+          score: s.score,
+          evidence: { from: from.key, into: into.key, shared: s.shared },
+          actor: options.actor ?? 'suggestions',
+        });
+        accepted++;
+      } catch (error) {
+        if (!(error instanceof PeopleError && error.code === 'conflict')) throw error;
+        skipped++;
+      }
+    }
+    return { accepted, skipped };
+  });
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Database } from '../../src/db/connection.ts';
 import {
+  acceptSuggestions,
   findPerson,
   IdentityCollector,
   type IdentitySighting,
@@ -184,5 +185,14 @@ describe(`identity resolution (${engineName})`, () => {
     const forLuc = await suggestMerges(db, { person: 'gitlab:username:lmartin' });
     assert.equal(forLuc.length, 1);
     assert.deepEqual(forLuc[0]?.rules, ['roster_name']);
+    // Accepting what scores at least 0.7 merges Luc and Kim, not the separated Jane.
+    const accepted = await acceptSuggestions(db, { minScore: 0.7, actor: 'test' });
+    assert.deepEqual(accepted, { accepted: 2, skipped: 0 });
+    assert.ok(await samePerson(db, 'gitlab:username:lmartin', 'git:email:luc@home.example'));
+    assert.ok(await samePerson(db, 'git:email:kim@k.example', 'git:email:klee@other.example'));
+    assert.equal(await samePerson(db, 'git:email:jane.doe@gmail.com', 'gitlab:email:jane.doe@acme.example'), false);
+    const [audit] = await mergeHistory(db, 'gitlab:username:lmartin');
+    assert.deepEqual([audit?.reason, audit?.rule, audit?.score, audit?.actor], ['suggestion', 'roster_name', 0.7, 'test']);
+    assert.deepEqual(await suggestMerges(db, { minScore: 0.7 }), []);
   });
 });
