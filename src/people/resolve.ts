@@ -16,7 +16,8 @@ import { deriveDomainAffiliations } from './organisations.ts';
  *   account's login or user id;
  * - commit_email_account_email: a commit e-mail (platform git) equal to an account's public e-mail;
  * - same_email: the same e-mail address on two platforms.
- * Shared service addresses (noreply@…, notifications@…) link nobody.
+ * Shared service addresses (noreply@…, notifications@…) link nobody, and neither do names: two
+ * people may share one.
  *
  * Resolution is incremental: it looks at the identities, people and claims not yet resolved (not in
  * resolved_identities / resolved_people; claims with no resolved_at), finds their links against everything stored, merges, and stamps them. Each
@@ -172,7 +173,7 @@ async function findLinks(tx: Session, batchHasAccounts: boolean): Promise<{ link
      UNION ALL
      SELECT c.person_id, i.person_id, CASE WHEN p.key ~ '^[a-z]+:user_id:' THEN 'same_user_id' ELSE 'same_account' END, NULL, i.id
        FROM resolve_claims c JOIN identities i ON i.id = c.identity_id JOIN people p ON p.id = c.person_id
-      WHERE i.person_id <> c.person_id
+      WHERE i.person_id <> c.person_id AND i.kind <> 'name'
      UNION ALL
      SELECT n.person_id, t.person_id, 'noreply_login', n.id, t.id
        FROM (SELECT id, person_id, platform, login AS value FROM noreply UNION SELECT id, person_id, platform, local FROM noreply) n

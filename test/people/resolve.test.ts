@@ -103,6 +103,16 @@ describe(`identity resolution (${engineName})`, () => {
     assert.equal(await samePerson(db, 'git:email:noreply@corp.example', 'gitlab:email:noreply@corp.example'), false);
   });
 
+  test('a name seen on two accounts links nobody', async () => {
+    await see(db, [{ platform: 'git', kind: 'name', value: 'John Smith' }, { platform: 'git', kind: 'email', value: 'js1@one.example' }]);
+    await see(db, [{ platform: 'git', kind: 'name', value: 'John Smith' }, { platform: 'git', kind: 'email', value: 'js2@two.example' }]);
+    const [claims] = await db.query<{ n: bigint }>('SELECT count(*) AS n FROM identity_claims WHERE resolved_at IS NULL');
+    assert.equal(claims?.n, 1n, 'the claim is kept as evidence');
+    const stats = await resolveIdentities(db);
+    assert.equal(stats.merges, 0);
+    assert.equal(await samePerson(db, 'git:email:js1@one.example', 'git:email:js2@two.example'), false);
+  });
+
   test('resolution is incremental: nothing new, nothing done', async () => {
     const stats = await resolveIdentities(db);
     assert.deepEqual([stats.identities, stats.people, stats.claims, stats.merges], [0, 0, 0, 0]);
