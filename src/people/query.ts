@@ -24,14 +24,16 @@ export async function listPeople(session: Session, options: { search?: string; l
        SELECT DISTINCT c.canonical_id FROM canon c JOIN people p ON p.id = c.person_id
         WHERE $1::text IS NULL OR lower(p.key) LIKE '%' || $1 || '%' OR lower(coalesce(p.name, '')) LIKE '%' || $1 || '%'
            OR EXISTS (SELECT 1 FROM identities i WHERE i.person_id = p.id AND (i.value_normalised LIKE '%' || $1 || '%' OR lower(coalesce(i.display_name, '')) LIKE '%' || $1 || '%'))),
+     counts AS (
+       SELECT g.canonical_id, count(*) AS n FROM identities i JOIN canon g ON g.person_id = i.person_id
+        WHERE g.canonical_id IN (SELECT canonical_id FROM matched) GROUP BY g.canonical_id),
      summary AS (
        SELECT m.canonical_id AS id, count(DISTINCT c.person_id) - 1 AS merged,
-              (SELECT count(*) FROM identities i JOIN canon g ON g.person_id = i.person_id WHERE g.canonical_id = m.canonical_id) AS identities,
               coalesce(bool_or(p.bot_override) FILTER (WHERE p.id = m.canonical_id), bool_or(p.bot_override), bool_or(p.is_bot OR p.bot_detected IS NOT NULL)) AS bot
          FROM matched m JOIN canon c ON c.canonical_id = m.canonical_id JOIN people p ON p.id = c.person_id
         GROUP BY m.canonical_id)
-     SELECT p.id, p.key, p.name, s.merged::int AS merged, s.identities::int AS identities, coalesce(s.bot, false) AS bot
-       FROM summary s JOIN people p ON p.id = s.id
+     SELECT p.id, p.key, p.name, s.merged::int AS merged, coalesce(counts.n, 0)::int AS identities, coalesce(s.bot, false) AS bot
+       FROM summary s JOIN people p ON p.id = s.id LEFT JOIN counts ON counts.canonical_id = s.id
       WHERE $4::boolean IS NULL OR coalesce(s.bot, false) = $4
       ORDER BY p.key LIMIT $2 OFFSET $3`,
     [search, options.limit ?? 50, options.offset ?? 0, options.bots ?? null],
