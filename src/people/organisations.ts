@@ -54,7 +54,10 @@ export interface Organisation {
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
-/** Creates or updates organisations by name; a parent must be among them or already stored. */
+/**
+ * Creates or updates organisations by name; a parent must be among them or already stored.
+ * Affiliations from e-mail domains are brought up to date with the new domains.
+ */
 export async function saveOrganisations(db: Session, organisations: readonly OrganisationInput[]): Promise<number> {
   if (organisations.some((o) => o.parent === o.name)) throw new PeopleError('invalid', 'an organisation cannot be its own parent');
   return inTransaction(db, async (tx) => {
@@ -65,6 +68,13 @@ export async function saveOrganisations(db: Session, organisations: readonly Org
       const missing = parents.filter((p) => !known.has(p));
       if (missing.length > 0) throw new PeopleError('not_found', `unknown parent organisation ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
     }
+    const before = new Map(
+      (await tx.query<{ name: string; domains: string[] }>('SELECT name, domains FROM organisations WHERE name = ANY($1::text[])', [[...names]])).map((o) => [
+        o.name,
+        [...o.domains].sort().join(' '),
+      ]),
+    );
+    const domainsChanged = organisations.some((o) => (before.get(o.name) ?? '') !== [...(o.domains ?? [])].map((d) => d.toLowerCase()).sort().join(' '));
     const rows = await tx.query(
       `INSERT INTO organisations (id, name, domains, arr, parent_id)
        SELECT id::int8, name, CASE WHEN domains = '' THEN '{}'::text[] ELSE string_to_array(domains, ' ') END, arr::numeric, parent::int8
@@ -79,6 +89,8 @@ export async function saveOrganisations(db: Session, organisations: readonly Org
         organisations.map((o) => (o.parent ? ids.organisation(o.parent) : null)),
       ],
     );
+    // Domains changed: affiliations from e-mail domains follow.
+    if (domainsChanged) await deriveDomainAffiliations(tx);
     return rows.length;
   });
 }
@@ -220,6 +232,15 @@ export async function exportEnrollmentsCsv(session: Session): Promise<string> {
  * lists one. `identityScope` is a SQL condition on `i` (the batch being resolved); all identities without it.
  */
 export async function deriveDomainAffiliations(session: Session, identityScope = 'true'): Promise<number> {
+  if (identityScope === 'true') {
+    // A full pass also drops what no longer holds (a domain taken off an organisation).
+    await session.query(
+      `DELETE FROM affiliations a WHERE a.source = 'email_domain' AND NOT EXISTS (
+         SELECT 1 FROM identities i JOIN organisations o ON o.id = a.organisation_id CROSS JOIN LATERAL unnest(o.domains) AS d(domain)
+          WHERE i.person_id = a.person_id AND i.kind = 'email'
+            AND (split_part(i.value_normalised, '@', 2) = d.domain OR split_part(i.value_normalised, '@', 2) LIKE '%.' || d.domain))`,
+    );
+  }
   const candidates = await session.query<{ person_key: string; person_id: bigint; organisation: string; organisation_id: bigint; domain: string }>(
     `WITH od AS (SELECT o.id, o.name, unnest(o.domains) AS domain FROM organisations o WHERE cardinality(o.domains) > 0),
           mail AS (SELECT i.id, i.person_id, split_part(i.value_normalised, '@', 2) AS domain FROM identities i WHERE i.kind = 'email' AND ${identityScope}),

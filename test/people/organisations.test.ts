@@ -94,6 +94,12 @@ describe(`organisations and affiliations (${engineName})`, () => {
     assert.deepEqual(await organisationAt(db, 'git:email:ben@labs.globex.example', at('2020-01-01')), { organisation: 'Globex Labs, Inc.', source: 'email_domain' });
     assert.equal(await organisationAt(db, 'git:email:cat@gmail.com', at('2020-01-01')), null, 'Initech lists gmail.com, which is ignored');
     assert.deepEqual(await domainCandidates(db), [{ domain: 'hooli.example', people: 2 }]);
+    // An organisation added later picks up the people already there; a domain taken away lets them go.
+    await importOrganisationsCsv(db, 'name,domains\nHooli,hooli.example\n');
+    assert.deepEqual(await organisationAt(db, 'git:email:eve@hooli.example', at('2020-01-01')), { organisation: 'Hooli', source: 'email_domain' });
+    assert.deepEqual(await domainCandidates(db), []);
+    await importOrganisationsCsv(db, 'name,domains\nHooli,\n');
+    assert.equal(await organisationAt(db, 'git:email:eve@hooli.example', at('2020-01-01')), null);
   });
 
   test('manual enrollments have dates and win over e-mail domains; periods are half-open', async () => {
