@@ -11,6 +11,7 @@ import { type ImportStats, importNdjson, importNdjsonFile } from '../interchange
 import { RECORD_KINDS } from '../interchange/records.ts';
 import { SourceError } from '../sources/contract.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
+import { registerPeopleCommands } from './people.ts';
 import { registerSourceCommands } from './sources.ts';
 
 /** The demo community `tributary start` loads into an empty database. */
@@ -148,6 +149,7 @@ program
   });
 
 registerSourceCommands(program, withDatabase);
+registerPeopleCommands(program, withDatabase);
 
 const db = program.command('db').description('The database itself.');
 db.command('info')

@@ -65,7 +65,9 @@ export class IdentityCollector {
 
   /**
    * Writes the people and identities not yet in the database. Existing rows are left alone: an
-   * identity already linked elsewhere (by resolution or by hand) keeps its person.
+   * identity already linked elsewhere (by resolution or by hand) keeps its person. When the sighting
+   * put it on another person (a GitLab username seen on user 123's account), that claim is recorded in
+   * identity_claims and identity resolution links the two people.
    */
   async save(session: Session): Promise<{ people: number; identities: number }> {
     if (this.#seen.size === 0) return { people: 0, identities: 0 };
@@ -97,6 +99,14 @@ export class IdentityCollector {
         sightings.map((s) => ids.person(s.personKey)),
         sightings.map((s) => s.displayName ?? null),
       ],
+    );
+    await session.query(
+      `INSERT INTO identity_claims (identity_id, person_id)
+       SELECT i.id, u.person_id::int8 FROM unnest($1::text[], $2::text[]) AS u(id, person_id)
+         JOIN identities i ON i.id = u.id::int8
+        WHERE i.person_id <> u.person_id::int8
+       ON CONFLICT DO NOTHING`,
+      [sightings.map((s) => identityIdOf(s)), sightings.map((s) => ids.person(s.personKey))],
     );
     return { people: insertedPeople.length, identities: insertedIdentities.length };
   }

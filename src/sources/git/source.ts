@@ -5,6 +5,7 @@ import type { Database, Session } from '../../db/connection.ts';
 import { TableLoader } from '../../interchange/import.ts';
 import { ids } from '../../interchange/records.ts';
 import { IdentityCollector } from '../../people/identities.ts';
+import { resolveIdentities } from '../../people/resolve.ts';
 import { type SourceContext, type SourceDefinition, SourceError, type StoredSource, type SyncContext, type SyncResult } from '../contract.ts';
 import { existingCommits, type GitCommit, inspectRepository, isAncestor, mirror, readLog } from './fetch.ts';
 import { GitNormaliser } from './normalise.ts';
@@ -125,6 +126,9 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
       progress: (commits) => context.progress?.({ items: commits, unit: 'commits', elapsedSeconds: (performance.now() - started) / 1000 }),
     });
     cursor.projects = [...new Set([...cursor.projects, ...result.projects])].sort();
+    // New identities are linked to the people they certainly belong to as they arrive (incremental).
+    const resolved = await resolveIdentities(tx, { actor: `sync ${source.name}` });
+    result.stats.linkedPeople = Object.values(resolved.links).reduce((sum, n) => sum + n, 0);
     // The cursor moves with the data, in the same transaction: a failed sync resumes where it was.
     await tx.query('UPDATE sources SET cursor = $2::jsonb WHERE id = $1::int8', [String(source.id), JSON.stringify(cursor)]);
     return { cursor, stats: { ...result.stats, rewalked: rewalk, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) } };
