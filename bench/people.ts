@@ -86,7 +86,8 @@ function sightings(): { early: IdentityCollector; main: IdentityCollector; later
 const started = performance.now();
 const { early, main, later, counts } = sightings();
 console.log(
-  `input: ${counts.main.toLocaleString('en-US')} identities, then ${counts.later.toLocaleString('en-US')} more (made in ${((performance.now() - started) / 1000).toFixed(1)} s, not timed)`,
+  `input: ${counts.main.toLocaleString('en-US')} sightings (the same username seen twice, as a webhook and a sync would), then ${counts.later.toLocaleString('en-US')} more ` +
+    `(made in ${((performance.now() - started) / 1000).toFixed(1)} s, not timed)`,
 );
 
 const engines = values.engine === 'both' ? ['pglite', 'postgres'] : [String(values.engine)];
