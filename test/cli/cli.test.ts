@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type Run, runTributary } from '../helpers/cli.ts';
 import { createTestDatabasePlace, engineName } from '../helpers/database.ts';
 
-const bin = fileURLToPath(new URL('../../bin/tributary.js', import.meta.url));
 const fixture = fileURLToPath(new URL('../fixtures/every-kind.ndjson', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'tributary-cli-'));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe(`the tributary command (${engineName})`, () => {
   let place: Awaited<ReturnType<typeof createTestDatabasePlace>>;
@@ -27,17 +21,7 @@ describe(`the tributary command (${engineName})`, () => {
   });
 
   function tributary(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const { DATABASE_URL: _ignored, TRIBUTARY_DATA_DIR: _alsoIgnored, ...inherited } = process.env;
-      const child = spawn(process.execPath, [bin, ...args], { env: { ...inherited, NO_COLOR: '1', ...place.env, ...options.env } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(options.stdin ?? '');
-    });
+    return runTributary(args, place.env, options);
   }
 
   test('start loads the demo community into an empty database once, then only reports', async () => {
