@@ -248,6 +248,11 @@ export class GitNormaliser {
    * again, as when a project moved) are both kept; the older moves to `<path>~<n>`, a project for the
    * earlier numbering, so neither is lost.
    */
+  /** The (project, number) of every MR this walk found, before duplicates are settled. */
+  mergeRequestKeys(): { project: string; number: number }[] {
+    return this.#drafts.map((draft) => ({ project: draft.project, number: draft.reference.number }));
+  }
+
   async finish(known: ReadonlyMap<string, { title: string; sourceBranch: string | null }> = new Map()): Promise<void> {
     this.#walker.totals();
     const groups = new Map<string, MergeRequestDraft[]>();

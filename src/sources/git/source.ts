@@ -121,13 +121,16 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
       config,
       defaultBranch: state.defaultBranch,
       walker: new RangeWalker(state.defaultTip, otherTips),
-      known: rewalk || !previous ? new Map() : await knownMergeRequests(tx, previous.projects),
+      // Only what this walk merged is looked up among earlier syncs' MRs.
+      known: rewalk || !previous ? null : (wanted) => knownMergeRequests(tx, wanted),
       commits: readLog(dir, tips, exclude),
       progress: (commits) => context.progress?.({ items: commits, unit: 'commits', elapsedSeconds: (performance.now() - started) / 1000 }),
     });
     cursor.projects = [...new Set([...cursor.projects, ...result.projects])].sort();
     // New identities are linked to the people they certainly belong to as they arrive (incremental).
+    const resolvedAt = performance.now();
     const resolved = await resolveIdentities(tx, { actor: `sync ${source.name}` });
+    if (process.env.TRIBUTARY_TIMING) console.error(`resolution ${((performance.now() - resolvedAt) / 1000).toFixed(3)} s`);
     result.stats.linkedPeople = Object.values(resolved.links).reduce((sum, n) => sum + n, 0);
     // The cursor moves with the data, in the same transaction: a failed sync resumes where it was.
     await tx.query('UPDATE sources SET cursor = $2::jsonb WHERE id = $1::int8', [String(source.id), JSON.stringify(cursor)]);
@@ -151,7 +154,7 @@ export async function rederiveGit(db: Database, source: StoredSource<GitConfig>)
       config: source.config,
       defaultBranch: cursor.defaultBranch,
       walker: new RangeWalker(cursor.defaultTip, otherTips),
-      known: new Map(),
+      known: null,
       commits: (async function* () {
         yield* commits;
       })(),
@@ -167,14 +170,15 @@ async function normalise(
     config: GitConfig;
     defaultBranch: string | null;
     walker: RangeWalker;
-    known: Map<string, { title: string; sourceBranch: string | null }>;
+    known: ((wanted: { project: string; number: number }[]) => Promise<Map<string, { title: string; sourceBranch: string | null }>>) | null;
     commits: AsyncIterable<GitCommit[]>;
     progress?: (commits: number) => void;
   },
 ): Promise<{ projects: string[]; stats: Record<string, number> }> {
-  // Only commits not read before reach here, so rows go straight into the indexed tables; smaller
-  // batches than an import's keep the sync's memory down (measured on PostgreSQL: 460 → 419 MiB peak).
-  const loader = new TableLoader(tx, 'append', 2 << 20);
+  // Only commits not read before reach here, so rows go straight into the indexed tables. On
+  // PostgreSQL smaller batches than an import's keep the sync's memory down (460 → 419 MiB peak); on
+  // PGlite more, smaller COPYs get its WebAssembly tiered up mid-sync, which costs more (604 → 1054 MiB).
+  const loader = new TableLoader(tx, 'append', tx.engine === 'postgres' ? 2 << 20 : 8 << 20);
   const identities = new IdentityCollector();
   const platform = platformOf(input.config);
   const normaliser = new GitNormaliser(
@@ -202,7 +206,7 @@ async function normalise(
   }
   timing('walk done');
   if (process.env.TRIBUTARY_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.TRIBUTARY_HEAPSNAPSHOT);
-  await normaliser.finish(input.known);
+  await normaliser.finish(input.known ? await input.known(normaliser.mergeRequestKeys()) : new Map());
   timing('merge requests done');
   await loader.finish(undefined);
   timing('tables done');

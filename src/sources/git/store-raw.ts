@@ -29,18 +29,18 @@ export async function forgetDerived(session: Session, repositoryProject: string,
   await session.query('DELETE FROM commits WHERE project_id = $1::int8', [repository]);
 }
 
-/** What earlier syncs stored for these projects, to tell a merge seen again from a reused number. */
+/** What earlier syncs stored under these (project, number) pairs, to tell a merge seen again from a reused number. */
 export async function knownMergeRequests(
   session: Session,
-  projects: readonly string[],
+  wanted: readonly { project: string; number: number }[],
 ): Promise<Map<string, { title: string; sourceBranch: string | null }>> {
   const known = new Map<string, { title: string; sourceBranch: string | null }>();
-  if (projects.length === 0) return known;
+  if (wanted.length === 0) return known;
   const rows = await session.query<{ platform: string; path: string; number: number; title: string; source_branch: string | null }>(
     `SELECT p.platform, p.path, m.number, m.title, m.source_branch
        FROM merge_requests m JOIN projects p ON p.id = m.project_id
-      WHERE m.project_id = ANY($1::int8[]) AND m.origin = 'git'`,
-    [projects.map((ref) => ids.project(ref))],
+      WHERE m.id = ANY($1::int8[]) AND m.origin = 'git'`,
+    [wanted.map((w) => ids.mergeRequest(w.project, w.number))],
   );
   for (const row of rows) {
     const branch = row.source_branch?.includes(':') ? row.source_branch.slice(row.source_branch.indexOf(':') + 1) : row.source_branch;

@@ -168,6 +168,40 @@ describe(`git source syncs incrementally (${engineName})`, () => {
   });
 });
 
+describe(`git source across syncs: the same MR again, and a number used again (${engineName})`, () => {
+  test('a later merge of a stored MR is a duplicate; another MR under a stored number is kept apart', async () => {
+    const db = await openTestDatabase();
+    try {
+      const dir = emptyRepository();
+      let main = commit(dir, 'Initial', []);
+      const merge = (branch: string, number: number, title: string) => {
+        const work = commit(dir, `${title}, the work`, [main], 'Bo Chen <bo@users.example>');
+        main = commit(dir, `Merge branch '${branch}' into 'main'\n\n${title}\n\nSee merge request !${number}\n`, [main, work], 'Maintainer <m@acme.example>');
+      };
+      merge('fix-a', 3, 'Fix A');
+      merge('feature-b', 4, 'Feature B');
+      setBranch(dir, 'main', main);
+      const source = await addAndSync(db, dir);
+      await source.sync();
+      merge('fix-a', 3, 'Fix A');
+      merge('feature-z', 4, 'Feature Z');
+      setBranch(dir, 'main', main);
+      const second = await source.sync();
+      assert.equal(second.result?.stats.duplicateMerges, 1);
+      assert.equal(second.result?.stats.renumbered, 1);
+      const rows = await db.query<{ path: string; number: number; title: string }>(
+        'SELECT p.path, m.number, m.title FROM merge_requests m JOIN projects p ON p.id = m.project_id ORDER BY p.path, m.number',
+      );
+      assert.deepEqual(
+        rows.map((r) => `${r.path}!${r.number} ${r.title}`),
+        ['acme/widget!3 Fix A', 'acme/widget!4 Feature B', 'acme/widget~1!4 Feature Z'],
+      );
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe(`git source on odd repositories (${engineName})`, () => {
   test('impossible zones, Latin-1 names and messages, and missing trees are read', async () => {
     const db = await openTestDatabase();
