@@ -7,6 +7,17 @@ import type { SourceContext } from '../sources/contract.ts';
 import { addSource, listSources, removeSource, syncSources } from '../sources/registry.ts';
 import { formatNumber, Progress, printJson, printTable } from './output.ts';
 
+/** How sync statistics read in a sentence; the rest are in --json. */
+const STAT_WORDS: Record<string, string> = {
+  commits: 'commits',
+  merges: 'merges',
+  mergeRequests: 'merge requests',
+  duplicateMerges: 'merged again (one MR each)',
+  renumbered: 'under an earlier numbering',
+  newPeople: 'new people',
+  linkedPeople: 'linked to people already known',
+};
+
 type WithDatabase = <T>(command: Command, work: (db: Database) => Promise<T>) => Promise<T>;
 
 /** Clones and other files of sources live beside the embedded database's directory. */
@@ -97,7 +108,8 @@ export function registerSourceCommands(program: Command, withDatabase: WithDatab
         const outcomes = await syncSources(db, name, {
           ...contextFor(command),
           full: options.full,
-          progress: ({ items, unit }) => progress.update({ done: items, unit }),
+          estimateTotals: Boolean(process.stderr.isTTY),
+          progress: ({ items, unit, total }) => progress.update({ done: items, unit, total }),
         });
         progress.done();
         if (options.json) return printJson(outcomes);
@@ -107,10 +119,12 @@ export function registerSourceCommands(program: Command, withDatabase: WithDatab
             continue;
           }
           const stats = outcome.result?.stats ?? {};
-          const parts = Object.entries(stats)
-            .filter(([, value]) => typeof value === 'number' && value !== 0)
-            .map(([key, value]) => `${formatNumber(value as number)} ${key}`);
-          process.stdout.write(`${pc.green('✓')} ${outcome.name}: ${stats.upToDate ? 'up to date' : parts.join(', ') || 'nothing new'}\n`);
+          const parts = Object.entries(STAT_WORDS)
+            .filter(([key]) => typeof stats[key] === 'number' && stats[key] !== 0)
+            .map(([key, words]) => `${formatNumber(stats[key] as number)} ${words}`);
+          if (stats.rewalked) parts.push('history rewritten: read again');
+          const seconds = typeof stats.seconds === 'number' ? ` in ${stats.seconds.toFixed(1)} s` : '';
+          process.stdout.write(`${pc.green('✓')} ${outcome.name}: ${stats.upToDate ? 'up to date' : `${parts.join(', ') || 'nothing new'}${seconds}`}\n`);
         }
         if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
       });

@@ -35,7 +35,9 @@ export interface SourceContext {
 }
 
 export interface SyncContext extends SourceContext {
-  progress?(progress: { items: number; unit: string; elapsedSeconds: number }): void;
+  progress?(progress: { items: number; unit: string; elapsedSeconds: number; total?: number | undefined }): void;
+  /** Worth counting what a sync will read first, for a bar with an end (a person is watching). */
+  estimateTotals?: boolean;
   /** Walk everything again, ignoring the cursor. */
   full?: boolean;
 }

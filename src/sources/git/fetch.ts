@@ -230,3 +230,17 @@ export async function* readLog(dir: string, tips: readonly string[], exclude: re
     if (child.exitCode === null) child.kill();
   }
 }
+
+/** How many commits a walk will read: `git rev-list --count`, run beside the walk for a progress bar. */
+export function countCommits(dir: string, tips: readonly string[], exclude: readonly string[]): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn('git', ['-C', dir, 'rev-list', '--count', ...tips, ...(exclude.length > 0 ? ['--not', ...exclude] : []), '--'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => (out += text));
+    child.on('error', () => resolve(undefined));
+    child.on('close', (code) => resolve(code === 0 ? Number(out.trim()) : undefined));
+  });
+}

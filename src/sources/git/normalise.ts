@@ -148,7 +148,8 @@ export class GitNormaliser {
       const parsed = parseMessage(commit.message, isMerge, this.#options.platform === 'github' ? 'github' : null);
       const author = { name: commit.authorName, email: commit.authorEmail };
       const authorKey = this.#person(author);
-      this.#person({ name: commit.committerName, email: commit.committerEmail });
+      // The forges' service addresses (GitLab <noreply@gitlab.com>) commit merges; they are nobody.
+      if (!isServiceAddress(commit.committerEmail)) this.#person({ name: commit.committerName, email: commit.committerEmail });
       const authoredAt = instant(commit.authorTime, commit.authorZone);
       const commitId = ids.commit(this.#options.project, commit.sha);
       const committedAt = instant(commit.committerTime, commit.committerZone);

@@ -7,7 +7,7 @@ import { ids } from '../../interchange/records.ts';
 import { IdentityCollector } from '../../people/identities.ts';
 import { resolveIdentities } from '../../people/resolve.ts';
 import { type SourceContext, type SourceDefinition, SourceError, type StoredSource, type SyncContext, type SyncResult } from '../contract.ts';
-import { existingCommits, type GitCommit, inspectRepository, isAncestor, mirror, readLog } from './fetch.ts';
+import { countCommits, existingCommits, type GitCommit, inspectRepository, isAncestor, mirror, readLog } from './fetch.ts';
 import { GitNormaliser } from './normalise.ts';
 import { RangeWalker } from './ranges.ts';
 import { forgetDerived, knownMergeRequests, storedCommits } from './store-raw.ts';
@@ -113,6 +113,12 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
   }
 
   const started = performance.now();
+  let total: number | undefined;
+  if (context.progress && context.estimateTotals) {
+    void countCommits(dir, tips, exclude).then((count) => {
+      total = count;
+    });
+  }
   return db.transaction(async (tx) => {
     if (rewalk) await forgetDerived(tx, project, cursor.projects);
     const otherTips = state.tips.filter((tip) => tip.sha !== state.defaultTip).map((tip) => tip.sha);
@@ -124,7 +130,7 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
       // Only what this walk merged is looked up among earlier syncs' MRs.
       known: rewalk || !previous ? null : (wanted) => knownMergeRequests(tx, wanted),
       commits: readLog(dir, tips, exclude),
-      progress: (commits) => context.progress?.({ items: commits, unit: 'commits', elapsedSeconds: (performance.now() - started) / 1000 }),
+      progress: (commits) => context.progress?.({ items: commits, unit: 'commits', elapsedSeconds: (performance.now() - started) / 1000, total }),
     });
     cursor.projects = [...new Set([...cursor.projects, ...result.projects])].sort();
     // New identities are linked to the people they certainly belong to as they arrive (incremental).
