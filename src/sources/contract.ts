@@ -15,8 +15,8 @@ export interface SourceDefinition<Config> {
   config: z.ZodType<Config>;
   /** A default name for a newly added source, e.g. the project path. */
   defaultName(config: Config): string;
-  /** Checks that the origin can be reached before the source is saved. */
-  check?(config: Config, context: SourceContext): Promise<void> | void;
+  /** Checks that the origin can be reached before the source is saved, and fills in what it can tell. */
+  check?(config: Config, context: SourceContext): Promise<Config | undefined> | Config | undefined;
   sync(db: Database, source: StoredSource<Config>, context: SyncContext): Promise<SyncResult>;
 }
 

@@ -40,13 +40,13 @@ export async function addSource(
     const issue = parsed.error.issues[0];
     throw new SourceError(`${issue?.path.join('.') || 'config'}: ${issue?.message ?? 'invalid'}`);
   }
-  await definition.check?.(parsed.data, context);
-  const sourceName = name ?? definition.defaultName(parsed.data);
+  const completed = (await definition.check?.(parsed.data, context)) ?? parsed.data;
+  const sourceName = name ?? definition.defaultName(completed);
   const [existing] = await db.query<{ kind: string }>('SELECT kind FROM sources WHERE name = $1', [sourceName]);
   if (existing) throw new SourceError(`a source named ${JSON.stringify(sourceName)} already exists (${existing.kind}); choose another with --name`);
   const [row] = await db.query<SourceRow>(
     `INSERT INTO sources (id, kind, name, config) VALUES ($1::int8, $2::source_kind, $3, $4::jsonb) RETURNING *`,
-    [idText('source', sourceName), kind, sourceName, JSON.stringify(parsed.data)],
+    [idText('source', sourceName), kind, sourceName, JSON.stringify(completed)],
   );
   return row as SourceRow;
 }

@@ -103,6 +103,12 @@ export function inspectRepository(dir: string, branch?: string | null): Reposito
   return { defaultBranch: shortName, defaultTip, tips, shallow };
 }
 
+/** The URL the repository was cloned from, if it says (`remote.origin.url`). */
+export function originUrl(dir: string): string | null {
+  const found = git(dir, ['config', '--get', 'remote.origin.url'], true);
+  return found.ok && found.stdout.trim() ? found.stdout.trim() : null;
+}
+
 /** Which of `shas` still exist as commits (a rewritten history drops them). */
 export function existingCommits(dir: string, shas: readonly string[]): Set<string> {
   if (shas.length === 0) return new Set();

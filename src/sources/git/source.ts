@@ -7,7 +7,7 @@ import { ids } from '../../interchange/records.ts';
 import { IdentityCollector } from '../../people/identities.ts';
 import { resolveIdentities } from '../../people/resolve.ts';
 import { type SourceContext, type SourceDefinition, SourceError, type StoredSource, type SyncContext, type SyncResult } from '../contract.ts';
-import { countCommits, existingCommits, type GitCommit, inspectRepository, isAncestor, mirror, readLog } from './fetch.ts';
+import { countCommits, existingCommits, type GitCommit, inspectRepository, isAncestor, mirror, originUrl, readLog } from './fetch.ts';
 import { GitNormaliser } from './normalise.ts';
 import { RangeWalker } from './ranges.ts';
 import { forgetDerived, knownMergeRequests, storedCommits } from './store-raw.ts';
@@ -66,10 +66,19 @@ export const gitSource: SourceDefinition<GitConfig> = {
   config: gitConfig,
   defaultName: (config) => projectPathOf(config),
   check(config) {
-    if (!isUrl(config.location)) {
-      if (!existsSync(config.location)) throw new SourceError(`location: no such directory ${config.location}`);
-      inspectRepository(resolve(config.location), config.branch);
-    }
+    if (isUrl(config.location)) return { ...config, projectPath: projectPathOf(config), platform: platformOf(config) };
+    if (!existsSync(config.location)) throw new SourceError(`location: no such directory ${config.location}`);
+    const dir = resolve(config.location);
+    inspectRepository(dir, config.branch);
+    // A clone knows where it came from: github.com/owner/name is a GitHub project called owner/name.
+    const origin = originUrl(dir);
+    const fromOrigin = origin && isUrl(origin) ? { ...config, location: origin } : null;
+    return {
+      ...config,
+      location: dir,
+      projectPath: config.projectPath ?? (fromOrigin ? projectPathOf(fromOrigin) : projectPathOf(config)),
+      platform: config.platform ?? (fromOrigin ? platformOf(fromOrigin) : platformOf(config)),
+    };
   },
   async sync(db, source, context) {
     return syncGit(db, source, context);

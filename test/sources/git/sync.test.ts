@@ -10,7 +10,7 @@ import { exportNdjson } from '../../../src/interchange/export.ts';
 import { importNdjson } from '../../../src/interchange/import.ts';
 import { rederiveGit } from '../../../src/sources/git/source.ts';
 import { createHistoryRepository, type HistoryTruth } from '../../../src/sources/git/testing/history.ts';
-import { listSources } from '../../../src/sources/registry.ts';
+import { addSource, listSources, syncSources } from '../../../src/sources/registry.ts';
 import { engineName, openTestDatabase, snapshot } from '../../helpers/database.ts';
 import { addAndSync, commit, emptyRepository, git, rawCommit, scratchDir, setBranch } from '../../helpers/git.ts';
 
@@ -266,6 +266,30 @@ describe(`git source on odd repositories (${engineName})`, () => {
       const synced = await source.sync();
       assert.equal(synced.result?.stats.commits, 2);
       assert.ok(warnings.some((w) => w.includes('shallow')), warnings.join('\n'));
+    } finally {
+      await db.close();
+    }
+  });
+
+  test('a clone says where it came from: a GitHub origin makes a GitHub project, squash merges included', async () => {
+    const db = await openTestDatabase();
+    try {
+      const dir = emptyRepository();
+      git(dir, ['remote', 'add', 'origin', 'git@github.com:octo/thing.git']);
+      let main = commit(dir, 'Initial', []);
+      main = commit(dir, 'Add the widget (#5)\n\nCo-authored-by: Pat <pat@example.org>\n', [main], 'Ana <ana@example.org>');
+      setBranch(dir, 'main', main);
+      const context = { cacheDir: scratchDir(), warn: () => {} };
+      const row = await addSource(db, 'git', { location: dir }, context);
+      assert.equal(row.name, 'octo/thing');
+      assert.deepEqual(row.config, { location: dir, platform: 'github', projectPath: 'octo/thing' });
+      const [outcome] = await syncSources(db, row.name, context);
+      assert.equal(outcome?.result?.stats.mergeRequests, 1);
+      const [pr] = await exported(db, 'merge_request');
+      assert.equal(pr?.project, 'github:octo/thing');
+      assert.equal(pr?.number, 5);
+      assert.equal(pr?.title, 'Add the widget');
+      assert.deepEqual((pr?.authors as { email: string }[]).map((a) => a.email), ['ana@example.org', 'pat@example.org']);
     } finally {
       await db.close();
     }
