@@ -289,7 +289,7 @@ describe(`git source on odd repositories (${engineName})`, () => {
       assert.equal(pr?.project, 'github:octo/thing');
       assert.equal(pr?.number, 5);
       assert.equal(pr?.title, 'Add the widget');
-      assert.deepEqual((pr?.authors as { email: string }[]).map((a) => a.email), ['ana@example.org', 'pat@example.org']);
+      assert.deepEqual(((pr?.authors ?? []) as { email: string }[]).map((a) => a.email), ['ana@example.org', 'pat@example.org']);
     } finally {
       await db.close();
     }
