@@ -11,6 +11,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { lockDataDirectory } from './data-dir-lock.ts';
 import * as schema from './schema.ts';
 
 export type Schema = typeof schema;
@@ -81,17 +82,27 @@ async function openPglite(dataDir: string): Promise<Database & { migrate(): Prom
   if (process.env.TRIBUTARY_WASM_TIERING_BUDGET !== '0') {
     v8.setFlagsFromString(`--wasm-tiering-budget=${process.env.TRIBUTARY_WASM_TIERING_BUDGET ?? 1_000_000_000}`);
   }
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir, {
-    // PGlite lives inside our process, so its buffers count against our memory: 32 MB rather than the
-    // default 128 MB keeps a 10-million-row bulk load under 1 GB, and COPY uses a ring buffer anyway.
-    postgresqlconf: ['shared_buffers=32MB'],
-    parsers: {
-      [INT8]: (value: string) => BigInt(value),
-      [DATE]: (value: string) => value,
-      [NUMERIC]: (value: string) => value,
-    },
-  });
+  let unlock = () => {};
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDirectory(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir, {
+      // PGlite lives inside our process, so its buffers count against our memory: 32 MB rather than the
+      // default 128 MB keeps a 10-million-row bulk load under 1 GB, and COPY uses a ring buffer anyway.
+      postgresqlconf: ['shared_buffers=32MB'],
+      parsers: {
+        [INT8]: (value: string) => BigInt(value),
+        [DATE]: (value: string) => value,
+        [NUMERIC]: (value: string) => value,
+      },
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   const sessionOn = (runner: PGlite | PGliteTransaction): Session => ({
     engine: 'pglite',
     orm: drizzlePglite({ client: runner as PGlite, schema }) as unknown as Orm,
@@ -129,7 +140,13 @@ async function openPglite(dataDir: string): Promise<Database & { migrate(): Prom
     async migrate() {
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },
-    close: () => client.close(),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        unlock();
+      }
+    },
   };
 }
 
