@@ -87,7 +87,9 @@ interface Writer {
 /** An instant as ISO 8601: in UTC, or in the zone it was recorded in where that is known. */
 const iso = (value: unknown, offset?: unknown) => {
   if (!(value instanceof Date)) return value as string | null;
-  return typeof offset === 'number' && offset !== 0 ? isoInstant(value.getTime(), offset) : value.toISOString();
+  if (typeof offset !== 'number') return value.toISOString();
+  // A zone that was recorded is written as an offset, +00:00 included; `Z` means none was known.
+  return offset === 0 ? value.toISOString().replace('Z', '+00:00') : isoInstant(value.getTime(), offset);
 };
 
 function person(lookups: Lookups, id: unknown): PersonOut | null {

@@ -85,7 +85,7 @@ for (const [name, path, githubPath, statedMerges] of [
             assert.match(mr.project, new RegExp(`^${merge.project.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}~\\d+$`), merge.sha);
             renumbered++;
           }
-          assert.match(mr.merged_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000(Z|[+-]\d\d:\d\d)$/);
+          assert.match(mr.merged_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000[+-]\d\d:\d\d$/);
           if (merge.coAuthors.length > 0) {
             coAuthorsStated++;
             const authors = new Set(((mr.authors ?? []) as { email: string }[]).map((a) => a.email.toLowerCase()));
