@@ -34,7 +34,7 @@ export interface TableStats {
   inserted: number;
   updated: number;
   unchanged: number;
-  method: 'bulk' | 'merge';
+  method: 'bulk' | 'merge' | 'append';
 }
 
 export interface ImportStats {
@@ -167,12 +167,13 @@ class ParserPool {
 
 interface TableState {
   table: string;
-  method: 'bulk' | 'merge';
-  /** Where COPY writes: the table itself (bulk) or its staging table (merge). */
+  method: 'bulk' | 'merge' | 'append';
+  /** Where COPY writes: the table itself (bulk, append) or its staging table (merge). */
   target: string;
   pending: string[];
   pendingLines: Int32Array[];
   pendingBytes: number;
+  /** Rows as the database counted them, whether or not the caller gave input line numbers. */
   rows: number;
   /** Index and constraint definitions dropped for a bulk load, re-created at the end. */
   dropped: { constraints: { name: string; definition: string }[]; indexes: string[] };
@@ -203,7 +204,6 @@ export class TableLoader {
     state.pending.push(text);
     state.pendingLines.push(lines);
     state.pendingBytes += text.length;
-    state.rows += lines.length;
     if (state.pendingBytes >= this.flushBytes) await this.flush(state);
   }
 
@@ -220,7 +220,7 @@ export class TableLoader {
       dropped: { constraints: [], indexes: [] },
     };
     if (this.mode === 'append') {
-      state.method = 'merge';
+      state.method = 'append';
       this.tables.set(table, state);
       return state;
     }
@@ -261,7 +261,9 @@ export class TableLoader {
     const previous = this.copying;
     this.copying = previous.then(() =>
       this.tx.copyFrom(state.target, TABLE_COLUMNS.get(state.table) as readonly string[], [text]).then(
-        () => undefined,
+        (copied) => {
+          state.rows += copied;
+        },
         (error: unknown) => {
           throw copyError(error, state.table, lines);
         },
@@ -291,8 +293,8 @@ export class TableLoader {
         }
         for (const definition of state.dropped.indexes) await this.tx.query(definition);
         stats.push({ table: state.table, rows: state.rows, inserted: state.rows, updated: 0, unchanged: 0, method: 'bulk' });
-      } else if (state.target === state.table) {
-        stats.push({ table: state.table, rows: state.rows, inserted: state.rows, updated: 0, unchanged: 0, method: 'merge' });
+      } else if (state.method === 'append') {
+        stats.push({ table: state.table, rows: state.rows, inserted: state.rows, updated: 0, unchanged: 0, method: 'append' });
       } else {
         stats.push(await this.merge(state, path));
       }
