@@ -53,3 +53,20 @@ export function zoneMinutes(zone: unknown): number | null {
   const total = hours * 60 + minutes;
   return match[1] === '-' ? -total : total;
 }
+
+const ISO_OFFSET = /([+-])(\d\d):?(\d\d)$/;
+
+/** Minutes east of UTC that an ISO 8601 instant was written in (`Z` → 0). */
+export function offsetMinutes(value: string): number {
+  const match = ISO_OFFSET.exec(value);
+  if (!match) return 0;
+  const minutes = Number(match[2]) * 60 + Number(match[3]);
+  return match[1] === '-' ? -minutes : minutes;
+}
+
+/** A git zone (`+0200`) for an offset in minutes: the inverse of zoneMinutes. */
+export function zoneOf(minutes: number): string {
+  const sign = minutes < 0 ? '-' : '+';
+  const size = Math.abs(minutes);
+  return `${sign}${PAD2[Math.floor(size / 60)]}${PAD2[size % 60]}`;
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COPY_NULL, copyArray, copyBoolean, copyJson, copyNullable, copyText } from '../db/copy-text.ts';
 import { idText } from '../db/ids.ts';
+import { offsetMinutes, zoneOf } from '../db/time.ts';
 
 /**
  * The NDJSON interchange format: one JSON object per line, its `type` naming the record kind.
@@ -15,6 +16,9 @@ const nonEmpty = z.string().min(1, 'must not be empty');
 const dateTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
 const day = z.iso.date({ message: 'must be a date (YYYY-MM-DD)' });
 const positiveInt = z.number().int().positive();
+/** A full commit sha: SHA-1, or SHA-256 in repositories that use it. */
+export const FULL_SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const fullSha = z.string().regex(FULL_SHA, 'must be a full hex commit sha');
 
 /** `platform:path`, e.g. `gitlab:gitlab-org/gitlab-shell`. */
 export const projectRef = z
@@ -99,20 +103,6 @@ export interface RecordKind<Shape> {
 
 const line = (fields: string[]) => `${fields.join('\t')}\n`;
 
-const OFFSET = /([+-])(\d\d):?(\d\d)$/;
-/** Minutes east of UTC that an ISO 8601 instant was written in (`Z` → 0). */
-export function offsetMinutes(value: string): number {
-  const match = OFFSET.exec(value);
-  if (!match) return 0;
-  const minutes = Number(match[2]) * 60 + Number(match[3]);
-  return match[1] === '-' ? -minutes : minutes;
-}
-/** A git zone (`+0200`) for an offset in minutes. */
-export function zoneOf(minutes: number): string {
-  const sign = minutes < 0 ? '-' : '+';
-  const abs = Math.abs(minutes);
-  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
-}
 const offsetField = (value: string | null | undefined) => (value ? String(offsetMinutes(value)) : COPY_NULL);
 const zoneField = (value: string | null | undefined) => (value ? zoneOf(offsetMinutes(value)) : COPY_NULL);
 const time = (value: string | null | undefined) => (value ? copyText(value) : COPY_NULL);
@@ -394,7 +384,7 @@ const mergeRequestSchema = z.strictObject({
   // commits table where the origin did not.
   authors: z.array(signature).nullish(),
   commit_count: z.number().int().nonnegative().nullish(),
-  merge_commit_sha: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full hex commit sha').nullish(),
+  merge_commit_sha: fullSha.nullish(),
 });
 export const mergeRequestKind: RecordKind<z.infer<typeof mergeRequestSchema>> = {
   type: 'merge_request',
@@ -587,7 +577,7 @@ export const labelEventKind: RecordKind<z.infer<typeof labelEventSchema>> = {
 const commitSchema = z.strictObject({
   type: z.literal('commit'),
   project: projectRef,
-  sha: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full hex commit sha'),
+  sha: fullSha,
   author_name: z.string().nullish(),
   author_email: z.string().nullish(),
   authored_at: dateTime.nullish(),
@@ -600,7 +590,7 @@ const commitSchema = z.strictObject({
   subject: z.string().nullish(),
   // The MR's project where it is not the commit's own (a project that moved forges, a security mirror).
   merge_request_project: projectRef.nullish(),
-  parents: z.array(z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'must be a full hex commit sha')).nullish(),
+  parents: z.array(fullSha).nullish(),
   message: z.string().nullish(),
   // Zones exactly as git recorded them, where no ISO offset can say it (`+51800`).
   authored_zone: z.string().nullish(),

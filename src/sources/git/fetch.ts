@@ -49,8 +49,8 @@ export function logArguments(tips: readonly string[], exclude: readonly string[]
   ];
 }
 
-function git(dir: string, args: string[], allowFailure = false): { ok: boolean; stdout: string; stderr: string } {
-  const result = spawnSync('git', ['-C', dir, ...CONFIG, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+function git(dir: string, args: string[], allowFailure = false, input?: string): { ok: boolean; stdout: string; stderr: string } {
+  const result = spawnSync('git', ['-C', dir, ...CONFIG, ...args], { encoding: 'utf8', maxBuffer: 256 << 20, input });
   if (result.error) throw new SourceError(`cannot run git: ${result.error.message}`);
   const ok = result.status === 0;
   if (!ok && !allowFailure) throw new SourceError(`git ${args[0]} failed in ${dir}: ${result.stderr.trim()}`);
@@ -112,10 +112,7 @@ export function originUrl(dir: string): string | null {
 /** Which of `shas` still exist as commits (a rewritten history drops them). */
 export function existingCommits(dir: string, shas: readonly string[]): Set<string> {
   if (shas.length === 0) return new Set();
-  const result = spawnSync('git', ['-C', dir, 'cat-file', '--batch-check=%(objectname) %(objecttype)'], {
-    input: `${shas.join('\n')}\n`,
-    encoding: 'utf8',
-  });
+  const result = git(dir, ['cat-file', '--batch-check=%(objectname) %(objecttype)'], true, `${shas.join('\n')}\n`);
   const found = new Set<string>();
   for (const line of result.stdout.split('\n')) {
     const [sha, type] = line.split(' ');
@@ -126,7 +123,7 @@ export function existingCommits(dir: string, shas: readonly string[]): Set<strin
 
 /** `ancestor` is reachable from `descendant`. */
 export function isAncestor(dir: string, ancestor: string, descendant: string): boolean {
-  return spawnSync('git', ['-C', dir, 'merge-base', '--is-ancestor', ancestor, descendant]).status === 0;
+  return git(dir, ['merge-base', '--is-ancestor', ancestor, descendant], true).ok;
 }
 
 /** A URL is cloned once (bare, without trees or blobs) into `cacheDir` and fetched on every sync. */

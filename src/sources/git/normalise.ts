@@ -4,6 +4,7 @@ import { isoInstant, zoneMinutes } from '../../db/time.ts';
 import {
   type ActivityRecord,
   activityRecordKind,
+  FULL_SHA,
   ids,
   type MergeRequestRecord,
   mergeRequestKind,
@@ -69,7 +70,6 @@ function copyOf<T>(toCopy: (record: T, refs: Reference[]) => string, record: T):
   NO_REFS.length = 0;
   return text;
 }
-const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 function instant(seconds: number, zone: string): string {
   const offset = zoneMinutes(zone);
@@ -142,7 +142,7 @@ export class GitNormaliser {
     let commitRows = '';
     let activityRows = '';
     for (const commit of commits) {
-      if (!SHA.test(commit.sha)) continue;
+      if (!FULL_SHA.test(commit.sha)) continue;
       const isMerge = commit.parents.length > 1;
       const placement = this.#walker.visit(commit.sha, commit.parents);
       const parsed = parseMessage(commit.message, isMerge, this.#options.platform === 'github' ? 'github' : null);
@@ -242,6 +242,11 @@ export class GitNormaliser {
     return `${id}\t${kind}\t${ids.person(person)}\t${ids.project(project)}\t${at}\tcommit\t${commitId}\t${sha}\t\\N\t\\N\n`;
   }
 
+  /** The (project, number) of every MR this walk found, before duplicates are settled. */
+  mergeRequestKeys(): { project: string; number: number }[] {
+    return this.#drafts.map((draft) => ({ project: draft.project, number: draft.reference.number }));
+  }
+
   /**
    * After the walk: one row per MR. The same (project, number) merged twice — reverted and merged
    * again, or merged into two branches — is one MR: the default-branch merge wins, then the oldest.
@@ -249,11 +254,6 @@ export class GitNormaliser {
    * again, as when a project moved) are both kept; the older moves to `<path>~<n>`, a project for the
    * earlier numbering, so neither is lost.
    */
-  /** The (project, number) of every MR this walk found, before duplicates are settled. */
-  mergeRequestKeys(): { project: string; number: number }[] {
-    return this.#drafts.map((draft) => ({ project: draft.project, number: draft.reference.number }));
-  }
-
   async finish(known: ReadonlyMap<string, { title: string; sourceBranch: string | null }> = new Map()): Promise<void> {
     this.#walker.totals();
     const groups = new Map<string, MergeRequestDraft[]>();
