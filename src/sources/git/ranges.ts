@@ -94,7 +94,8 @@ export class RangeWalker {
   #offer(sha: string, owner: Owner) {
     const known = this.#pending.get(sha);
     if (known === undefined) {
-      this.#pending.set(detach(sha), owner);
+      // Kept only until the commit is read: a few entries, so no need to detach them from log chunks.
+      this.#pending.set(sha, owner);
       return;
     }
     if (owner.rank > known.rank) this.#pending.set(sha, owner);

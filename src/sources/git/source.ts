@@ -47,6 +47,9 @@ export function platformOf(config: GitConfig): 'gitlab' | 'github' {
   return /github/i.test(config.location) ? 'github' : 'gitlab';
 }
 
+/** `platform:path` of the project the repository's history belongs to. */
+const repositoryProjectOf = (config: GitConfig) => `${platformOf(config)}:${projectPathOf(config)}`;
+
 const NO_LINES = new Int32Array(0);
 
 type GitCursor = {
@@ -91,7 +94,7 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
   const state = inspectRepository(dir, config.branch);
   if (state.shallow) context.warn(`${source.name}: the repository is shallow; merges before its boundary cannot be seen (git fetch --unshallow)`);
   const previous = (context.full ? null : source.cursor) as GitCursor | null;
-  const project = `${platformOf(config)}:${projectPathOf(config)}`;
+  const project = repositoryProjectOf(config);
 
   let exclude: string[] = [];
   let rewalk = false;
@@ -115,7 +118,7 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
     projects: previous?.projects ?? (source.cursor as GitCursor | null)?.projects ?? [],
   };
   if (!rewalk && previous && tips.every((tip) => exclude.includes(tip))) {
-    return { cursor: { ...cursor, projects: previous.projects }, stats: { commits: 0, mergeRequests: 0, upToDate: true } };
+    return { cursor, stats: { commits: 0, mergeRequests: 0, upToDate: true } };
   }
   if (tips.length === 0) {
     return { cursor, stats: { commits: 0, mergeRequests: 0, empty: true } };
@@ -143,9 +146,7 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
     });
     cursor.projects = [...new Set([...cursor.projects, ...result.projects])].sort();
     // New identities are linked to the people they certainly belong to as they arrive (incremental).
-    const resolvedAt = performance.now();
     const resolved = await resolveIdentities(tx, { actor: `sync ${source.name}` });
-    if (process.env.TRIBUTARY_TIMING) console.error(`resolution ${((performance.now() - resolvedAt) / 1000).toFixed(3)} s`);
     result.stats.linkedPeople = Object.values(resolved.links).reduce((sum, n) => sum + n, 0);
     // The cursor moves with the data, in the same transaction: a failed sync resumes where it was.
     await tx.query('UPDATE sources SET cursor = $2::jsonb WHERE id = $1::int8', [String(source.id), JSON.stringify(cursor)]);
@@ -157,9 +158,10 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
 export async function rederiveGit(db: Database, source: StoredSource<GitConfig>): Promise<SyncResult> {
   const cursor = source.cursor as GitCursor | null;
   if (!cursor) throw new SourceError(`${source.name} has not been synced yet: nothing to derive from`);
-  const project = `${platformOf(source.config)}:${projectPathOf(source.config)}`;
+  const project = repositoryProjectOf(source.config);
   return db.transaction(async (tx) => {
-    // Keep the raw commits aside (as they are read) while the derived rows are rebuilt.
+    // The stored commits are read before the rows derived from them (commits included) are replaced:
+    // this holds the whole history in memory, unlike a sync.
     const commits: GitCommit[][] = [];
     for await (const page of storedCommits(tx, project)) commits.push(page);
     await forgetDerived(tx, project, cursor.projects);
@@ -170,9 +172,7 @@ export async function rederiveGit(db: Database, source: StoredSource<GitConfig>)
       defaultBranch: cursor.defaultBranch,
       walker: new RangeWalker(cursor.defaultTip, otherTips),
       known: null,
-      commits: (async function* () {
-        yield* commits;
-      })(),
+      commits,
     });
     return { cursor: { ...cursor, projects: [...new Set([...cursor.projects, ...result.projects])].sort() }, stats: result.stats };
   });
@@ -186,7 +186,7 @@ async function normalise(
     defaultBranch: string | null;
     walker: RangeWalker;
     known: ((wanted: { project: string; number: number }[]) => Promise<Map<string, { title: string; sourceBranch: string | null }>>) | null;
-    commits: AsyncIterable<GitCommit[]>;
+    commits: AsyncIterable<GitCommit[]> | Iterable<GitCommit[]>;
     progress?: (commits: number) => void;
   },
 ): Promise<{ projects: string[]; stats: Record<string, number> }> {
@@ -208,25 +208,13 @@ async function normalise(
     },
     input.walker,
   );
-  const timing = process.env.TRIBUTARY_TIMING
-    ? (label: string) => {
-        (globalThis as { gc?: () => void }).gc?.();
-        console.error(`${label} ${(performance.now() / 1000).toFixed(3)} heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);
-      }
-    : () => {};
-  timing('walk start');
   for await (const batch of input.commits) {
     await normaliser.add(batch);
     input.progress?.(normaliser.stats.commits);
   }
-  timing('walk done');
-  if (process.env.TRIBUTARY_HEAPSNAPSHOT) (await import('node:v8')).writeHeapSnapshot(process.env.TRIBUTARY_HEAPSNAPSHOT);
   await normaliser.finish(input.known ? await input.known(normaliser.mergeRequestKeys()) : new Map());
-  timing('merge requests done');
   await loader.finish(undefined);
-  timing('tables done');
   const saved = await identities.save(tx);
-  timing('identities done');
   const projects = [...normaliser.projects];
   await tx.query(
     `INSERT INTO projects (id, platform, path, external_id, default_branch)
