@@ -1,0 +1,79 @@
+CREATE TABLE "kpi_activity_months" (
+	"month" date NOT NULL,
+	"project_id" bigint NOT NULL,
+	"canonical_id" bigint NOT NULL,
+	"kind" text NOT NULL,
+	"class" text NOT NULL,
+	"organisation_id" bigint NOT NULL,
+	"activities" integer NOT NULL,
+	"first_at" timestamp with time zone NOT NULL,
+	"last_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "kpi_author_months" (
+	"month" date NOT NULL,
+	"project_id" bigint NOT NULL,
+	"canonical_id" bigint NOT NULL,
+	"class" text NOT NULL,
+	"organisation_id" bigint NOT NULL,
+	"merged" integer NOT NULL,
+	"merged_feature" integer NOT NULL,
+	"merged_typed" integer NOT NULL,
+	"opened" integer NOT NULL,
+	"first_merged_at" timestamp with time zone
+);
+--> statement-breakpoint
+CREATE TABLE "kpi_canonical" (
+	"person_id" bigint PRIMARY KEY NOT NULL,
+	"canonical_id" bigint NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "kpi_changes" (
+	"scope" text NOT NULL,
+	"id" bigint NOT NULL,
+	CONSTRAINT "kpi_changes_scope_id_pk" PRIMARY KEY("scope","id")
+);
+--> statement-breakpoint
+CREATE TABLE "kpi_merge_requests" (
+	"merge_request_id" bigint PRIMARY KEY NOT NULL,
+	"project_id" bigint NOT NULL,
+	"author_id" bigint,
+	"canonical_id" bigint,
+	"class" text,
+	"organisation_id" bigint,
+	"contributed_at" timestamp with time zone,
+	"created_at" timestamp with time zone,
+	"merged_at" timestamp with time zone,
+	"closed_at" timestamp with time zone,
+	"state" text NOT NULL,
+	"milestone_id" bigint,
+	"milestone_inferred" boolean DEFAULT false NOT NULL,
+	"type" text,
+	"labelled_community" boolean DEFAULT false NOT NULL,
+	"ready_at" timestamp with time zone,
+	"first_response_at" timestamp with time zone,
+	"first_team_review_at" timestamp with time zone,
+	"origin" text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "kpi_state" (
+	"singleton" integer PRIMARY KEY DEFAULT 1 NOT NULL,
+	"rules_digest" text NOT NULL,
+	"built_at" timestamp with time zone NOT NULL,
+	"refreshed_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "settings" (
+	"key" text PRIMARY KEY NOT NULL,
+	"value" jsonb NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX "kpi_activity_months_key" ON "kpi_activity_months" USING btree ("month","project_id","canonical_id","kind","class","organisation_id");--> statement-breakpoint
+CREATE INDEX "kpi_activity_months_canonical" ON "kpi_activity_months" USING btree ("canonical_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "kpi_author_months_key" ON "kpi_author_months" USING btree ("month","project_id","canonical_id","class","organisation_id");--> statement-breakpoint
+CREATE INDEX "kpi_author_months_canonical" ON "kpi_author_months" USING btree ("canonical_id");--> statement-breakpoint
+CREATE INDEX "kpi_merge_requests_merged" ON "kpi_merge_requests" USING btree ("merged_at");--> statement-breakpoint
+CREATE INDEX "kpi_merge_requests_created" ON "kpi_merge_requests" USING btree ("created_at");--> statement-breakpoint
+CREATE INDEX "kpi_merge_requests_canonical" ON "kpi_merge_requests" USING btree ("canonical_id");--> statement-breakpoint
+CREATE INDEX "kpi_merge_requests_author" ON "kpi_merge_requests" USING btree ("author_id");

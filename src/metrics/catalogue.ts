@@ -1,0 +1,12 @@
+import type { AnyKpi } from './kpi.ts';
+import { communityMergedMrs } from './kpis/community-merged-mrs.ts';
+import { ocma } from './kpis/ocma.ts';
+import { uwcc } from './kpis/uwcc.ts';
+
+/** Every KPI, in the order reports list them. One file each under kpis/. */
+export const KPIS: readonly AnyKpi[] = [
+  // GitLab indicators (docs: ../shared/docs/kpis.md, the GitLab table)
+  uwcc,
+  communityMergedMrs,
+  ocma,
+];

@@ -1,0 +1,190 @@
+import { z } from 'zod';
+import type { Session } from '../db/connection.ts';
+import type { Relations } from './rollups.ts';
+
+/**
+ * What a KPI is. Each lives in a file of its own under src/metrics/kpis/: its definition in words, where
+ * that definition comes from, its query, and how to explain a value (the rows behind it). The catalogue
+ * (catalogue.ts) lists them; run.ts resolves filters and periods and runs them.
+ */
+
+export const GRAINS = ['day', 'week', 'month', 'quarter', 'year', 'release'] as const;
+export type Grain = (typeof GRAINS)[number];
+
+/** Whose contributions: the wider community, the team, or both. Bots count on neither side. */
+export const POPULATIONS = ['community', 'team', 'all'] as const;
+export type Population = (typeof POPULATIONS)[number];
+
+/** What the data must hold for a value to mean something; where it does not, the KPI says so instead of printing 0. */
+export type Need =
+  | 'merge requests'
+  | 'open dates'
+  | 'responses'
+  | 'review requests'
+  | 'milestones'
+  | 'arr'
+  | 'coaches'
+  | 'activities'
+  | 'types';
+
+export interface KpiSource {
+  name: 'GitLab handbook' | 'CHAOSS' | 'Orbit model' | 'Tributary';
+  url?: string;
+  /** What the source leaves open and what this KPI chose. */
+  choices?: string;
+}
+
+export interface Period {
+  key: string;
+  /** First day, inclusive (YYYY-MM-DD, UTC). */
+  start: string;
+  /** Day after the last, exclusive. */
+  end: string;
+  /** For the release grain: the milestones this period is (one release, possibly several scopes). */
+  milestoneIds?: bigint[];
+}
+
+export interface ResolvedFilters {
+  /** Project ids counted (the monitored projects unless chosen). */
+  projectIds: bigint[];
+  /** The organisation and its descendants, or null for any. */
+  organisationIds: bigint[] | null;
+  population: Population;
+  grain: Grain;
+  periods: Period[];
+  /** The whole range asked for: [from, to). */
+  from: string;
+  to: string;
+}
+
+export interface Point {
+  period: string;
+  start: string;
+  end: string;
+  /** null: nothing to measure in the period (e.g. a median of no MRs), which is not 0. */
+  value: number | null;
+  /** Breakdowns (returning vs new, experience levels…). */
+  values?: Record<string, number | null>;
+  /** How many rows the value rests on (MRs, people…), where that differs from the value. */
+  basis?: number;
+}
+
+export interface Explanation {
+  /** One line saying what the rows are and how they make the value. */
+  summary: string;
+  columns: string[];
+  rows: Record<string, unknown>[];
+}
+
+export interface KpiContext<Parameters = Record<string, never>> {
+  session: Session;
+  relations: Relations;
+  filters: ResolvedFilters;
+  parameters: Parameters;
+}
+
+export interface Kpi<Parameters = Record<string, never>> {
+  id: string;
+  title: string;
+  /** The definition in words, as a reader of the report needs it. */
+  definition: string;
+  source: KpiSource;
+  unit: string;
+  grains: readonly Grain[];
+  defaultGrain: Grain;
+  /** The populations the KPI can be asked for; the first is the default. */
+  populations: readonly Population[];
+  needs: readonly Need[];
+  /** Parameters beyond the common filters, with defaults. */
+  parameters?: z.ZodType<Parameters>;
+  /** e.g. "> 150 per month": what teams aim for, for reports. */
+  target?: string;
+  higherIsBetter?: boolean;
+  series(context: KpiContext<Parameters>): Promise<Point[]>;
+  explain(context: KpiContext<Parameters>, period: Period): Promise<Explanation>;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the catalogue holds KPIs of every parameter type.
+export type AnyKpi = Kpi<any>;
+
+/** Builds a query's parameter list as the text refers to them: `q.param(x)` → `$1`. */
+export class Query {
+  readonly params: unknown[] = [];
+
+  param(value: unknown, cast = ''): string {
+    this.params.push(value);
+    return `$${this.params.length}${cast}`;
+  }
+
+  ids(values: readonly bigint[]): string {
+    return this.param(
+      values.map((v) => v.toString()),
+      '::int8[]',
+    );
+  }
+}
+
+/** The periods as a relation p(key, start_date, end_date, start_at, end_at, ordinal). */
+export function periodsRelation(q: Query, periods: readonly Period[]): string {
+  return `(SELECT key, start_date, end_date, (start_date::timestamp AT TIME ZONE 'UTC') AS start_at, (end_date::timestamp AT TIME ZONE 'UTC') AS end_at, ordinal
+      FROM unnest(${q.param(periods.map((p) => p.key))}::text[], ${q.param(periods.map((p) => p.start))}::date[], ${q.param(periods.map((p) => p.end))}::date[])
+        WITH ORDINALITY AS x(key, start_date, end_date, ordinal))`;
+}
+
+/** `alias.project_id` among the chosen projects. */
+export function inProjects(q: Query, filters: ResolvedFilters, alias: string): string {
+  return `${alias}.project_id = ANY(${q.ids(filters.projectIds)})`;
+}
+
+/** `alias.class` in the population; bots are in none. */
+export function inPopulation(filters: ResolvedFilters, alias: string, population: Population = filters.population): string {
+  if (population === 'all') return `${alias}.class IN ('team', 'community')`;
+  return `${alias}.class = '${population}'`;
+}
+
+/** `alias.organisation_id` in the chosen organisation (with its descendants); true when none was chosen. 0 means unaffiliated in the month rollups. */
+export function inOrganisation(q: Query, filters: ResolvedFilters, alias: string): string {
+  if (!filters.organisationIds) return 'true';
+  return `${alias}.organisation_id = ANY(${q.ids(filters.organisationIds)})`;
+}
+
+/** The instant `column` within period `p` (from periodsRelation). */
+export function withinPeriod(column: string, p = 'p'): string {
+  return `${column} >= ${p}.start_at AND ${column} < ${p}.end_at`;
+}
+
+/** Merges rows of (key, value, …) into points in period order, with null where a period had no row. */
+export function pointsFrom<Row extends { key: string }>(
+  periods: readonly Period[],
+  rows: readonly Row[],
+  toPoint: (row: Row | undefined) => Pick<Point, 'value' | 'values' | 'basis'>,
+): Point[] {
+  const byKey = new Map(rows.map((row) => [row.key, row]));
+  return periods.map((period) => ({ period: period.key, start: period.start, end: period.end, ...toPoint(byKey.get(period.key)) }));
+}
+
+export function numberOrNull(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Rounds to `digits` decimals, so both engines print the same value for the same data. */
+export function rounded(value: unknown, digits = 2): number | null {
+  const n = numberOrNull(value);
+  if (n === null) return null;
+  const factor = 10 ** digits;
+  return Math.round(n * factor) / factor;
+}
+
+export const noParameters = z.strictObject({});
+
+/** Helper for KPI files: the definition object typed with its parameters. */
+export function defineKpi<Parameters = Record<string, never>>(kpi: Kpi<Parameters>): Kpi<Parameters> {
+  return kpi;
+}
+
+/** A count from either engine (number from PGlite, string from pg), 0 for none. */
+export function toCount(value: unknown): number {
+  return value === null || value === undefined ? 0 : Number(value);
+}

@@ -1,0 +1,58 @@
+import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded } from '../kpi.ts';
+import { explanation, mergeRequestRows } from './explain-helpers.ts';
+
+// Open at instant t: opened before t, and merged or closed at or after t, or still open.
+const openAt = (t: string) =>
+  `f.created_at < ${t} AND (coalesce(f.merged_at, f.closed_at) >= ${t} OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened'))`;
+
+/**
+ * Open community MR age (OCMA): on a day, the median age of the community merge requests open then. A
+ * daily series; for longer periods the value is the one at the period's end.
+ */
+export const ocma = defineKpi({
+  id: 'ocma',
+  title: 'Open community MR age',
+  definition:
+    "On a day d, the median of (d − opened) in days over the community merge requests open at the end of d. For a month, quarter or year, the value at the end of its last day. Median, not mean: a few ancient MRs must not hide a healthy queue.",
+  source: {
+    name: 'GitLab handbook',
+    url: 'https://handbook.gitlab.com/handbook/engineering/quality/performance-indicators/',
+    choices: 'Age is measured at the end of the day (UTC). An MR closed without a recorded date is left out, not counted as open forever.',
+  },
+  unit: 'days',
+  grains: ['day', 'week', 'month', 'quarter', 'year'],
+  defaultGrain: 'month',
+  populations: ['community', 'team', 'all'],
+  needs: ['merge requests', 'open dates'],
+  target: '< 100 days (team goal < 30)',
+  higherIsBetter: false,
+  async series(context) {
+    const q = new Query();
+    const f = context.filters;
+    const last = f.periods.at(-1)?.end ?? f.to;
+    const first = f.periods[0]?.start ?? f.from;
+    // The MRs open at some point of the range, once, before meeting each period's end.
+    const rows = await context.session.query<{ key: string; median: unknown; open: unknown }>(
+      `WITH candidates AS MATERIALIZED (
+         SELECT f.created_at, f.merged_at, f.closed_at, f.state FROM ${context.relations.mergeRequests} f
+          WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
+            AND f.created_at < (${q.param(last)}::date::timestamp AT TIME ZONE 'UTC')
+            AND (coalesce(f.merged_at, f.closed_at) >= (${q.param(first)}::date::timestamp AT TIME ZONE 'UTC') OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened')))
+       SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.end_at - f.created_at) / 86400) AS median, count(*) AS open
+         FROM ${periodsRelation(q, f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
+        GROUP BY p.key`,
+      q.params,
+    );
+    return pointsFrom(f.periods, rows, (row) => ({ value: rounded(row?.median), basis: row ? Number(row.open) : 0 }));
+  },
+  async explain(context, period) {
+    const rows = await mergeRequestRows(
+      context,
+      period,
+      () => openAt('p.end_at'),
+      { age_days: `round((extract(epoch FROM p.end_at - f.created_at) / 86400)::numeric, 2)` },
+      { order: 'f.created_at, pr.path, m.number' },
+    );
+    return explanation(`${rows.length} community merge requests were open at the end of ${period.end} (exclusive end of ${period.key}); the value is the median of age_days`, rows);
+  },
+});

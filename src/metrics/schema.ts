@@ -1,0 +1,113 @@
+import { bigint, boolean, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+
+// The KPI rollups: everything a dashboard reads, derived from the raw tables by src/metrics/rollups.ts
+// and kept current from the change queue (`kpi_changes`) that database triggers fill. Each table is the
+// materialised form of one SELECT in rollups.ts; the same SELECTs, run over the raw tables, are the
+// "unrolled" form the tests compare against.
+const ref = (name: string) => bigint(name, { mode: 'bigint' });
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** One row per merge request: its author's canonical person, class and organisation at contribution time, and the instants KPIs measure. */
+export const kpiMergeRequests = pgTable(
+  'kpi_merge_requests',
+  {
+    mergeRequestId: ref('merge_request_id').primaryKey(),
+    projectId: ref('project_id').notNull(),
+    authorId: ref('author_id'),
+    canonicalId: ref('canonical_id'),
+    // 'team' | 'community' | 'bot'; null when the MR has no author.
+    class: text('class'),
+    organisationId: ref('organisation_id'),
+    // The instant the author was classified at: created_at where known, merged_at otherwise (git history).
+    contributedAt: at('contributed_at'),
+    createdAt: at('created_at'),
+    mergedAt: at('merged_at'),
+    // Closed without being merged.
+    closedAt: at('closed_at'),
+    state: text('state').notNull(),
+    milestoneId: ref('milestone_id'),
+    // The milestone was not set on the MR but taken from the one whose dates contain merged_at.
+    milestoneInferred: boolean('milestone_inferred').notNull().default(false),
+    type: text('type'),
+    labelledCommunity: boolean('labelled_community').notNull().default(false),
+    readyAt: at('ready_at'),
+    // First note or review by anyone but the author and bots; first by a team member.
+    firstResponseAt: at('first_response_at'),
+    firstTeamReviewAt: at('first_team_review_at'),
+    origin: text('origin').notNull(),
+  },
+  (t) => [
+    index('kpi_merge_requests_merged').on(t.mergedAt),
+    index('kpi_merge_requests_created').on(t.createdAt),
+    index('kpi_merge_requests_canonical').on(t.canonicalId),
+    index('kpi_merge_requests_author').on(t.authorId),
+  ],
+);
+
+/** Merged and opened MRs per (month, project, canonical author, class, organisation): distinct-people KPIs read this. */
+export const kpiAuthorMonths = pgTable(
+  'kpi_author_months',
+  {
+    month: date('month', { mode: 'string' }).notNull(),
+    projectId: ref('project_id').notNull(),
+    canonicalId: ref('canonical_id').notNull(),
+    class: text('class').notNull(),
+    // 0 when unaffiliated, so the row has a key.
+    organisationId: ref('organisation_id').notNull(),
+    merged: integer('merged').notNull(),
+    mergedFeature: integer('merged_feature').notNull(),
+    mergedTyped: integer('merged_typed').notNull(),
+    opened: integer('opened').notNull(),
+    firstMergedAt: at('first_merged_at'),
+  },
+  (t) => [
+    uniqueIndex('kpi_author_months_key').on(t.month, t.projectId, t.canonicalId, t.class, t.organisationId),
+    index('kpi_author_months_canonical').on(t.canonicalId),
+  ],
+);
+
+/** Activities per (month, project, canonical person, kind, class, organisation): the CHAOSS contributor KPIs read this. */
+export const kpiActivityMonths = pgTable(
+  'kpi_activity_months',
+  {
+    month: date('month', { mode: 'string' }).notNull(),
+    // 0 when the activity has no project (community channels).
+    projectId: ref('project_id').notNull(),
+    canonicalId: ref('canonical_id').notNull(),
+    kind: text('kind').notNull(),
+    class: text('class').notNull(),
+    organisationId: ref('organisation_id').notNull(),
+    activities: integer('activities').notNull(),
+    firstAt: at('first_at').notNull(),
+    lastAt: at('last_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('kpi_activity_months_key').on(t.month, t.projectId, t.canonicalId, t.kind, t.class, t.organisationId),
+    index('kpi_activity_months_canonical').on(t.canonicalId),
+  ],
+);
+
+/** What changed since the rollups were last brought up to date: filled by triggers, emptied by a refresh. */
+export const kpiChanges = pgTable(
+  'kpi_changes',
+  {
+    // 'merge_request' | 'person' | 'everything'
+    scope: text('scope').notNull(),
+    id: ref('id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.id] })],
+);
+
+/** One row: the classification rules the rollups were built with, and when. */
+export const kpiState = pgTable('kpi_state', {
+  singleton: integer('singleton').primaryKey().default(1),
+  rulesDigest: text('rules_digest').notNull(),
+  builtAt: at('built_at').notNull(),
+  refreshedAt: at('refreshed_at').notNull(),
+});
+
+/** The canonical person of every person as the rollups last saw it, so a refresh can find rows a merge or unmerge moved. */
+export const kpiCanonical = pgTable('kpi_canonical', {
+  personId: ref('person_id').primaryKey(),
+  canonicalId: ref('canonical_id').notNull(),
+});
