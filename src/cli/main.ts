@@ -9,7 +9,10 @@ import { ImportError } from '../interchange/errors.ts';
 import { EXPORT_TYPES, exportNdjson } from '../interchange/export.ts';
 import { type ImportStats, importNdjson, importNdjsonFile } from '../interchange/import.ts';
 import { RECORD_KINDS } from '../interchange/records.ts';
+import { describeRefresh, refreshRollups } from '../metrics/rollups.ts';
+import { SettingsError } from '../settings/index.ts';
 import { SourceError } from '../sources/contract.ts';
+import { KpiError, registerKpiCommands } from './kpi.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
 import { registerPeopleCommands } from './people.ts';
 import { registerSourceCommands } from './sources.ts';
@@ -57,6 +60,8 @@ program
         });
         progress.done();
       }
+      // Dashboards read the KPI rollups: build them now rather than at the first look.
+      await refreshRollups(db);
       const counts = await tableCounts(db);
       if (options.json) {
         printJson({ database: db.description, demoLoaded: Boolean(loaded), counts });
@@ -73,6 +78,8 @@ program
       process.stdout.write(
         `\nLook around:\n` +
           `  npx tributary db info                          what is stored, table by table\n` +
+          `  npx tributary kpi list                         the KPIs; kpi show uwcc, kpi explain uwcc 2026-10\n` +
+          `  npx tributary report --month 2026-10           every KPI for a month, as Markdown with charts\n` +
           `  npx tributary export --type merge_request      merge requests as NDJSON (docs/ndjson.md)\n` +
           `  npx tributary import FILE                      load your own NDJSON\n` +
           `  npx tributary --help                           every command\n`,
@@ -98,6 +105,7 @@ program
       } finally {
         progress.done();
       }
+      const rollups = await refreshRollups(db);
       if (options.json) return printJson(stats);
       process.stdout.write(
         `${pc.green('✓')} Imported ${formatNumber(stats.lines)} lines (${formatBytes(stats.bytes)}) in ${stats.seconds.toFixed(1)} s ` +
@@ -107,6 +115,7 @@ program
         stats.tables.map((t) => ({ ...t })),
         ['table', 'rows', 'inserted', 'updated', 'unchanged'],
       );
+      if (rollups.mode !== 'none') process.stdout.write(`${pc.dim(describeRefresh(rollups))}\n`);
     });
   });
 
@@ -150,6 +159,7 @@ program
 
 registerSourceCommands(program, withDatabase);
 registerPeopleCommands(program, withDatabase);
+registerKpiCommands(program, withDatabase);
 
 const db = program.command('db').description('The database itself.');
 db.command('info')
@@ -185,7 +195,7 @@ try {
   } else if (error instanceof UsageError) {
     process.stderr.write(`${pc.red('error:')} ${error.message}\n`);
     process.exitCode = 2;
-  } else if (error instanceof SourceError) {
+  } else if (error instanceof SourceError || error instanceof KpiError || error instanceof SettingsError) {
     process.stderr.write(`${pc.red('error:')} ${error.message}\n`);
     process.exitCode = 1;
   } else if (error instanceof ImportError) {

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import { databaseConfig } from '../config.ts';
 import type { Database } from '../db/connection.ts';
+import { describeRefresh, refreshRollups } from '../metrics/rollups.ts';
 import type { SourceContext } from '../sources/contract.ts';
 import { addSource, listSources, removeSource, syncSources } from '../sources/registry.ts';
 import { formatNumber, Progress, printJson, printTable } from './output.ts';
@@ -112,6 +113,8 @@ export function registerSourceCommands(program: Command, withDatabase: WithDatab
           progress: ({ items, unit, total }) => progress.update({ done: items, unit, total }),
         });
         progress.done();
+        // The KPI rollups follow every sync, so dashboards and `kpi show` read current numbers at once.
+        const rollups = outcomes.some((o) => o.ok) ? await refreshRollups(db) : undefined;
         if (options.json) return printJson(outcomes);
         for (const outcome of outcomes) {
           if (!outcome.ok) {
@@ -126,6 +129,7 @@ export function registerSourceCommands(program: Command, withDatabase: WithDatab
           const seconds = typeof stats.seconds === 'number' ? ` in ${stats.seconds.toFixed(1)} s` : '';
           process.stdout.write(`${pc.green('✓')} ${outcome.name}: ${stats.upToDate ? 'up to date' : `${parts.join(', ') || 'nothing new'}${seconds}`}\n`);
         }
+        if (rollups && rollups.mode !== 'none') process.stdout.write(`${pc.dim(describeRefresh(rollups))}\n`);
         if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
       });
     });

@@ -121,7 +121,7 @@ export function authorMonthsSql(mergeRequests: string, restriction: string): str
                  sum(e.opened)::int AS opened, min(e.first_merged_at) AS first_merged_at
       FROM (
         SELECT date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, f.project_id, f.canonical_id, f.class, f.organisation_id,
-               1 AS merged, (f.type = 'feature')::int AS merged_feature, (f.type IS NOT NULL)::int AS merged_typed, 0 AS opened, f.merged_at AS first_merged_at
+               1 AS merged, coalesce(f.type = 'feature', false)::int AS merged_feature, (f.type IS NOT NULL)::int AS merged_typed, 0 AS opened, f.merged_at AS first_merged_at
           FROM ${mergeRequests} f WHERE f.merged_at IS NOT NULL AND f.canonical_id IS NOT NULL AND ${restriction}
         UNION ALL
         SELECT date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date, f.project_id, f.canonical_id, f.class, f.organisation_id, 0, 0, 0, 1, NULL
@@ -130,19 +130,47 @@ export function authorMonthsSql(mergeRequests: string, restriction: string): str
      GROUP BY e.month, e.project_id, e.canonical_id, e.class, coalesce(e.organisation_id, 0)`;
 }
 
-/** kpi_activity_months as a SELECT over the raw tables, for the activities `restriction` (over `a`) admits. */
+/**
+ * The days on which someone's class or organisation can change: the starts and ends of the team, group and
+ * organisation periods of everyone in their canonical group. Between two such days both stay the same, so
+ * classifying one day of each stretch stands for all of them (most people have no such day at all).
+ */
+const BOUNDARIES = `boundaries AS MATERIALIZED (
+      SELECT pc.person_id, array_agg(DISTINCT b.day ORDER BY b.day) AS days
+        FROM person_canonical pc
+        JOIN person_canonical g ON g.canonical_id = pc.canonical_id
+        JOIN (SELECT person_id, valid_from AS day FROM team_memberships UNION ALL SELECT person_id, valid_to FROM team_memberships
+              UNION ALL SELECT person_id, valid_from FROM group_memberships UNION ALL SELECT person_id, valid_to FROM group_memberships
+              UNION ALL SELECT person_id, valid_from FROM affiliations UNION ALL SELECT person_id, valid_to FROM affiliations) b ON b.person_id = g.person_id
+       WHERE b.day IS NOT NULL
+       GROUP BY pc.person_id)`;
+
+/** The first day of the stretch `day` falls in (see BOUNDARIES), given the person's boundary days `days`. */
+const stretchStart = (days: string, day: string) => `coalesce((SELECT max(boundary) FROM unnest(${days}) AS boundary WHERE boundary <= ${day}), DATE '1970-01-01')`;
+
+/**
+ * kpi_activity_months as a SELECT over the raw tables, for the activities `restriction` (over `a`) admits.
+ * Activities are first counted per (person, day, project, kind) in one pass over the table; each such row
+ * is then classified and affiliated at the start of its stretch (BOUNDARIES), so the classification runs
+ * over a few rows per person rather than one per active day.
+ */
 export function activityMonthsSql(rules: ClassificationRules, restriction: string): string {
-  const day = `date_trunc('day', a.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
-  const pairs = `SELECT DISTINCT a.person_id, ${day} FROM activities a WHERE ${restriction}`;
-  return `WITH classes AS MATERIALIZED (${classificationSql(rules, pairs)}),
+  const pairs = 'SELECT DISTINCT person_id, stretch_at FROM daily';
+  return `WITH ${BOUNDARIES},
+    daily AS MATERIALIZED (
+      SELECT counted.*, (${stretchStart('bd.days', 'counted.day')}::timestamp AT TIME ZONE 'UTC') AS stretch_at
+        FROM (SELECT a.person_id, (a.occurred_at AT TIME ZONE 'UTC')::date AS day, coalesce(a.project_id, 0) AS project_id, a.kind::text AS kind,
+                     count(*) AS activities, min(a.occurred_at) AS first_at, max(a.occurred_at) AS last_at
+                FROM activities a WHERE ${restriction}
+               GROUP BY 1, 2, 3, 4) counted
+        LEFT JOIN boundaries bd ON bd.person_id = counted.person_id),
+    classes AS MATERIALIZED (${classificationSql(rules, pairs)}),
     organisations_then AS MATERIALIZED (${affiliationAtSql(pairs)})
-    SELECT date_trunc('month', a.occurred_at AT TIME ZONE 'UTC')::date AS month, coalesce(a.project_id, 0) AS project_id,
-           c.canonical_id, a.kind::text AS kind, c.class, coalesce(o.organisation_id, 0) AS organisation_id,
-           count(*)::int AS activities, min(a.occurred_at) AS first_at, max(a.occurred_at) AS last_at
-      FROM activities a
-      JOIN classes c ON c.person_id = a.person_id AND c.at = ${day}
-      LEFT JOIN organisations_then o ON o.person_id = a.person_id AND o.at = ${day}
-     WHERE ${restriction}
+    SELECT date_trunc('month', d.day)::date AS month, d.project_id, c.canonical_id, d.kind, c.class, coalesce(o.organisation_id, 0) AS organisation_id,
+           sum(d.activities)::int AS activities, min(d.first_at) AS first_at, max(d.last_at) AS last_at
+      FROM daily d
+      JOIN classes c ON c.person_id = d.person_id AND c.at = d.stretch_at
+      LEFT JOIN organisations_then o ON o.person_id = d.person_id AND o.at = d.stretch_at
      GROUP BY 1, 2, 3, 4, 5, 6`;
 }
 
@@ -287,4 +315,11 @@ async function refreshChanged(tx: Session, rules: ClassificationRules): Promise<
   );
   const [row] = await tx.query<{ n: unknown }>('SELECT count(*) AS n FROM kpi_refresh_people');
   return toNumber(row?.n);
+}
+
+/** One line saying what a refresh did, for the CLI. */
+export function describeRefresh(result: RefreshResult): string {
+  if (result.mode === 'none') return 'KPI rollups: up to date';
+  if (result.mode === 'full') return `KPI rollups rebuilt (${result.reason}) in ${result.seconds.toFixed(1)} s`;
+  return `KPI rollups updated for ${result.mergeRequests} changed merge requests and ${result.people} people in ${result.seconds.toFixed(1)} s`;
 }
