@@ -181,7 +181,7 @@ export const comments = pgTable(
     system: boolean('system').notNull().default(false),
     body: text('body'),
   },
-  (t) => [index('comments_target').on(t.projectId, t.targetType, t.targetRef)],
+  (t) => [index('comments_target').on(t.projectId, t.targetType, t.targetRef), index('comments_author').on(t.authorId)],
 );
 
 export const reviews = pgTable(
@@ -193,7 +193,7 @@ export const reviews = pgTable(
     kind: reviewKind('kind').notNull(),
     occurredAt: at('occurred_at').notNull(),
   },
-  (t) => [index('reviews_merge_request').on(t.mergeRequestId)],
+  (t) => [index('reviews_merge_request').on(t.mergeRequestId), index('reviews_reviewer').on(t.reviewerId)],
 );
 
 export const labelEvents = pgTable(

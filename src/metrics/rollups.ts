@@ -280,14 +280,20 @@ async function refreshChanged(tx: Session, rules: ClassificationRules): Promise<
   );
   await tx.query('ANALYZE kpi_refresh_mrs, kpi_refresh_people, kpi_refresh_groups');
 
-  const redo = 'f.merge_request_id IN (SELECT id FROM kpi_refresh_mrs) OR f.author_id IN (SELECT person_id FROM kpi_refresh_people)';
-  await tx.query(`DELETE FROM kpi_merge_requests f WHERE ${redo}`);
+  // An MR's row depends on its author and on who responded to it (their class decides first responses).
   await tx.query(
-    `INSERT INTO kpi_merge_requests (${FACT_COLUMNS}) ${mergeRequestFactsSql(
-      rules,
-      'm.id IN (SELECT id FROM kpi_refresh_mrs) OR m.author_id IN (SELECT person_id FROM kpi_refresh_people)',
-    )}`,
+    `CREATE TEMP TABLE kpi_refresh_facts ON COMMIT DROP AS
+       SELECT id FROM kpi_refresh_mrs
+       UNION SELECT m.id FROM merge_requests m WHERE m.author_id IN (SELECT person_id FROM kpi_refresh_people)
+       UNION SELECT f.merge_request_id FROM kpi_merge_requests f WHERE f.author_id IN (SELECT person_id FROM kpi_refresh_people)
+       UNION SELECT r.merge_request_id FROM reviews r WHERE r.reviewer_id IN (SELECT person_id FROM kpi_refresh_people)
+       UNION SELECT m.id FROM comments c JOIN merge_requests m ON m.project_id = c.project_id AND c.target_ref = m.number::text
+              WHERE c.target_type = 'merge_request' AND c.author_id IN (SELECT person_id FROM kpi_refresh_people)`,
   );
+  await tx.query('ANALYZE kpi_refresh_facts');
+  await tx.query('DELETE FROM kpi_merge_requests WHERE merge_request_id IN (SELECT id FROM kpi_refresh_facts)');
+  await tx.query(`INSERT INTO kpi_merge_requests (${FACT_COLUMNS}) ${mergeRequestFactsSql(rules, 'm.id IN (SELECT id FROM kpi_refresh_facts)')}`);
+
   await tx.query('DELETE FROM kpi_author_months WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
   await tx.query(
     `INSERT INTO kpi_author_months (${AUTHOR_MONTH_COLUMNS}) ${authorMonthsSql('kpi_merge_requests', 'f.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,

@@ -76,4 +76,6 @@ CREATE INDEX "kpi_author_months_canonical" ON "kpi_author_months" USING btree ("
 CREATE INDEX "kpi_merge_requests_merged" ON "kpi_merge_requests" USING btree ("merged_at");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_created" ON "kpi_merge_requests" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_canonical" ON "kpi_merge_requests" USING btree ("canonical_id");--> statement-breakpoint
-CREATE INDEX "kpi_merge_requests_author" ON "kpi_merge_requests" USING btree ("author_id");
+CREATE INDEX "kpi_merge_requests_author" ON "kpi_merge_requests" USING btree ("author_id");--> statement-breakpoint
+CREATE INDEX "comments_author" ON "comments" USING btree ("author_id");--> statement-breakpoint
+CREATE INDEX "reviews_reviewer" ON "reviews" USING btree ("reviewer_id");
