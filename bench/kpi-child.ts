@@ -8,6 +8,7 @@ import { refreshRollups } from '../src/metrics/rollups.ts';
 import { runKpi } from '../src/metrics/run.ts';
 
 const [file, target] = process.argv.slice(2) as [string, string];
+
 const db = await openDatabase(databaseConfig());
 const seconds = (since: number) => ((performance.now() - since) / 1000).toFixed(2).padStart(7);
 try {
@@ -19,9 +20,10 @@ try {
   } else {
     console.log(`  load                        kept from an earlier run (${toNumber(loaded?.n).toLocaleString('en-US')} MRs); --reload to load again`);
   }
+  // A freshly loaded database gets the full build, timed; a kept one only what changed since (--rebuild to time the build again).
   let started = performance.now();
-  const built = await refreshRollups(db, { full: true });
-  console.log(`  rollups, full build        ${seconds(started)} s`);
+  const built = await refreshRollups(db, { full: toNumber(loaded?.n) === 0 || process.argv.includes('--rebuild') });
+  console.log(`  rollups, ${built.mode === 'full' ? 'full build   ' : `${built.mode.padEnd(13)}`}      ${seconds(started)} s`);
   const [sizes] = await db.query<Record<string, unknown>>(
     `SELECT (SELECT count(*) FROM kpi_merge_requests) AS mrs, (SELECT count(*) FROM kpi_author_months) AS author_months, (SELECT count(*) FROM kpi_activity_months) AS activity_months`,
   );

@@ -3,10 +3,11 @@
  * MRs and 10,000,000 activities), on PGlite (file-backed) and PostgreSQL, read from the rollups. Also
  * times what keeps them: the full build after the load, and an incremental refresh after a small sync.
  *
- *   npm run bench -- kpi [--merge-requests N] [--activities N] [--engine pglite|postgres|both] [--reload]
+ *   npm run bench -- kpi [--merge-requests N] [--activities N] [--engine pglite|postgres|both] [--reload] [--rebuild]
  *
  * The loaded databases are kept between runs (the load is `npm run bench -- import`'s business); --reload
- * starts again. Each engine runs in a child process of its own.
+ * starts again, and --rebuild times the full build of the rollups again on a kept database. Each engine
+ * runs in a child process of its own.
  */
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     engine: { type: 'string', default: 'both' },
     seed: { type: 'string', default: 'bench' },
     reload: { type: 'boolean', default: false },
+    rebuild: { type: 'boolean', default: false },
     'database-url': { type: 'string', default: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
   strict: false,
@@ -67,7 +69,7 @@ for (const engine of engines) {
     env.DATABASE_URL = url.toString();
   }
   console.log(`\n${engine}:`);
-  const child = spawnSync(process.execPath, [new URL('./kpi-child.ts', import.meta.url).pathname, file, String(targets[engine])], {
+  const child = spawnSync(process.execPath, [new URL('./kpi-child.ts', import.meta.url).pathname, file, String(targets[engine]), ...(values.rebuild ? ['--rebuild'] : [])], {
     env,
     stdio: 'inherit',
   });
