@@ -3,10 +3,11 @@ import { type Command, Option } from 'commander';
 import pc from 'picocolors';
 import type { Database } from '../db/connection.ts';
 import { KPIS } from '../metrics/catalogue.ts';
+import { catalogueMarkdown } from '../metrics/catalogue-doc.ts';
 import { GRAINS, POPULATIONS } from '../metrics/kpi.ts';
 import { writeReport } from '../metrics/report.ts';
 import { describeRefresh, readClassificationRules, refreshRollups, writeClassificationRules } from '../metrics/rollups.ts';
-import { explainKpi, type FiltersInput, findKpi, KpiError, pendingChanges, runKpi } from '../metrics/run.ts';
+import { checkRequest, explainKpi, type FiltersInput, findKpi, KpiError, pendingChanges, runKpi } from '../metrics/run.ts';
 import { printJson, printTable, UsageError } from './output.ts';
 
 type WithDatabase = <T>(command: Command, work: (db: Database) => Promise<T>) => Promise<T>;
@@ -98,7 +99,12 @@ export function registerKpiCommands(program: Command, withDatabase: WithDatabase
     .command('list')
     .description('Every KPI: id, what it measures, where its definition comes from.')
     .option('--json', 'print as JSON, with definitions, grains and parameters')
-    .action((options: { json?: boolean }) => {
+    .addOption(new Option('--format <format>', 'md: the catalogue as Markdown (docs/kpi-catalogue.md)').choices(['table', 'md']))
+    .action((options: { json?: boolean; format?: string }) => {
+      if (options.format === 'md') {
+        process.stdout.write(catalogueMarkdown());
+        return;
+      }
       if (options.json) {
         return printJson(
           KPIS.map((k) => ({
@@ -122,10 +128,11 @@ export function registerKpiCommands(program: Command, withDatabase: WithDatabase
 
   addFilterOptions(kpi.command('show').description('A KPI’s values over a range of periods.').argument('<id>', 'the KPI (see `kpi list`)')).action(
     async (id: string, options: FilterOptions, command: Command) => {
-      findKpi(id);
+      const filters = filtersOf(options);
+      checkRequest(id, filters);
       await withDatabase(command, async (db) => {
         await fresh(db);
-        const result = await runKpi(db, id, filtersOf(options));
+        const result = await runKpi(db, id, filters);
         if (options.format === 'json') return printJson(result);
         if (!result.available) {
           process.stderr.write(`${pc.yellow('not available:')} ${result.reason}\n`);

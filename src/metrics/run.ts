@@ -70,7 +70,12 @@ interface Prepared {
   organisation: string | null;
 }
 
-async function prepare(session: Session, id: string, input: FiltersInput, relations: Relations, today: Date): Promise<Prepared> {
+/**
+ * Checks a request without the database: the KPI exists, the filters parse, the grain and population
+ * suit the KPI, the parameters validate, and the range is sound. The CLI calls it before opening the
+ * database, so a typo costs nothing.
+ */
+export function checkRequest(id: string, input: FiltersInput, today = new Date()) {
   const kpi = findKpi(id);
   const parsed = filtersSchema.safeParse(input);
   if (!parsed.success) {
@@ -89,13 +94,19 @@ async function prepare(session: Session, id: string, input: FiltersInput, relati
     throw new KpiError(`parameter ${issue?.path.join('.') || ''}: ${issue?.message}`);
   }
   const { from, to } = range(filters.from, filters.to, today);
+  if (grain === 'day' && (Date.parse(to) - Date.parse(from)) / 86_400_000 > 3700) throw new KpiError('to: a daily series is limited to ten years');
+  return { kpi, filters, grain, population, parameters: parameters.data as Record<string, unknown>, from, to };
+}
+
+async function prepare(session: Session, id: string, input: FiltersInput, relations: Relations, today: Date): Promise<Prepared> {
+  const { kpi, filters, grain, population, parameters, from, to } = checkRequest(id, input, today);
   const project = await resolveProjects(session, filters.projects);
   const organisationIds = filters.organisation ? await resolveOrganisation(session, filters.organisation) : null;
   const periods = grain === 'release' ? await releasePeriods(session, from, to, project.ids) : calendarPeriods(grain, from, to);
   const resolved: ResolvedFilters = { projectIds: project.ids, organisationIds, population, grain, periods, from, to };
   return {
     kpi,
-    context: { session, relations, filters: resolved, parameters: parameters.data as Record<string, unknown> },
+    context: { session, relations, filters: resolved, parameters },
     projects: project.paths,
     organisation: filters.organisation ?? null,
   };
@@ -238,7 +249,6 @@ const KEY: Record<Exclude<Grain, 'release'>, (start: string) => string> = {
 /** Whole periods of `grain` covering [from, to), each clipped to neither end: a partial first month is the whole month. */
 export function calendarPeriods(grain: Exclude<Grain, 'release'>, from: string, to: string): Period[] {
   const periods: Period[] = [];
-  if (grain === 'day' && (Date.parse(to) - Date.parse(from)) / 86_400_000 > 3700) throw new KpiError('to: a daily series is limited to ten years');
   for (let start = FLOOR[grain](from); start < to; start = NEXT[grain](start)) {
     periods.push({ key: KEY[grain](start), start, end: NEXT[grain](start) });
   }
