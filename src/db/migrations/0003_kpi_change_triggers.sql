@@ -4,6 +4,10 @@
 -- unchanged data again queues nothing.
 CREATE FUNCTION kpi_note_merge_requests() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'merge_request', x.id FROM (SELECT r.id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -22,6 +26,10 @@ CREATE TRIGGER merge_requests_kpi_delete AFTER DELETE ON merge_requests REFERENC
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_reviews() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'merge_request', x.id FROM (SELECT r.merge_request_id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -40,6 +48,10 @@ CREATE TRIGGER reviews_kpi_delete AFTER DELETE ON reviews REFERENCING OLD TABLE 
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_comments() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'merge_request', x.id FROM (SELECT m.id FROM new_rows r JOIN merge_requests m ON m.project_id = r.project_id AND m.number = r.target_ref::int WHERE r.target_type = 'merge_request' AND r.target_ref ~ '^[0-9]{1,9}$') AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -58,6 +70,10 @@ CREATE TRIGGER comments_kpi_delete AFTER DELETE ON comments REFERENCING OLD TABL
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_activities() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'person', x.id FROM (SELECT r.person_id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -76,6 +92,10 @@ CREATE TRIGGER activities_kpi_delete AFTER DELETE ON activities REFERENCING OLD 
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_people() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'person', x.id FROM (SELECT r.id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -94,6 +114,10 @@ CREATE TRIGGER people_kpi_delete AFTER DELETE ON people REFERENCING OLD TABLE AS
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_identities() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'person', x.id FROM (SELECT r.person_id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -112,6 +136,10 @@ CREATE TRIGGER identities_kpi_delete AFTER DELETE ON identities REFERENCING OLD 
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_team_memberships() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'person', x.id FROM (SELECT r.person_id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -130,6 +158,10 @@ CREATE TRIGGER team_memberships_kpi_delete AFTER DELETE ON team_memberships REFE
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_group_memberships() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'person', x.id FROM (SELECT r.person_id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -148,6 +180,10 @@ CREATE TRIGGER group_memberships_kpi_delete AFTER DELETE ON group_memberships RE
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_affiliations() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'person', x.id FROM (SELECT r.person_id FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
@@ -166,6 +202,10 @@ CREATE TRIGGER affiliations_kpi_delete AFTER DELETE ON affiliations REFERENCING 
 --> statement-breakpoint
 CREATE FUNCTION kpi_note_milestones() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+  -- Before the first build there is nothing to keep current: the build reads everything.
+  IF NOT EXISTS (SELECT 1 FROM kpi_state) THEN
+    RETURN NULL;
+  END IF;
   IF TG_OP = 'INSERT' THEN
     INSERT INTO kpi_changes (scope, id) SELECT DISTINCT 'everything', x.id FROM (SELECT 0::int8 FROM new_rows r) AS x(id) WHERE x.id IS NOT NULL ON CONFLICT DO NOTHING;
   ELSIF TG_OP = 'DELETE' THEN
