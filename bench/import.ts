@@ -6,12 +6,12 @@
  *   npm run bench -- import [--merge-requests N] [--activities N] [--engine pglite|postgres|both]
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { writeCommunity } from '../src/generator/community.ts';
+import { communityFile } from './community-file.ts';
 
 const { values } = parseArgs({
   options: {
@@ -27,20 +27,7 @@ const mergeRequests = Number(values['merge-requests']);
 const activities = Number(values.activities);
 const seed = String(values.seed);
 
-// The generated file is kept between runs: same seed and sizes, same bytes.
-const cacheDir = join(tmpdir(), 'tributary-bench');
-mkdirSync(cacheDir, { recursive: true });
-const file = join(cacheDir, `community-${seed}-${mergeRequests}-${activities}.ndjson`);
-if (!existsSync(file)) {
-  const started = performance.now();
-  process.stdout.write(`generating ${file} … `);
-  const partial = `${file}.partial`;
-  const out = createWriteStream(partial);
-  const { lines } = await writeCommunity({ seed, mergeRequests, activities }, out);
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  renameSync(partial, file);
-  process.stdout.write(`${lines.toLocaleString('en-US')} lines in ${((performance.now() - started) / 1000).toFixed(1)} s (not timed below)\n`);
-}
+const file = await communityFile(seed, mergeRequests, activities);
 const size = statSync(file).size;
 console.log(`input: ${mergeRequests.toLocaleString('en-US')} MRs, ${activities.toLocaleString('en-US')} activities, ${(size / 2 ** 20).toFixed(0)} MiB`);
 

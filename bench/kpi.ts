@@ -10,12 +10,11 @@
  * runs in a child process of its own.
  */
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { writeCommunity } from '../src/generator/community.ts';
+import { benchCacheDir as cacheDir, communityFile } from './community-file.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,18 +32,7 @@ const mergeRequests = Number(values['merge-requests']);
 const activities = Number(values.activities);
 const seed = String(values.seed);
 
-const cacheDir = join(tmpdir(), 'tributary-bench');
-mkdirSync(cacheDir, { recursive: true });
-const file = join(cacheDir, `community-${seed}-${mergeRequests}-${activities}.ndjson`);
-if (!existsSync(file)) {
-  const started = performance.now();
-  process.stdout.write(`generating ${file} … `);
-  const out = createWriteStream(`${file}.partial`);
-  const { lines } = await writeCommunity({ seed, mergeRequests, activities }, out);
-  await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  renameSync(`${file}.partial`, file);
-  console.log(`${lines.toLocaleString('en-US')} lines in ${((performance.now() - started) / 1000).toFixed(1)} s (not timed)`);
-}
+const file = await communityFile(seed, mergeRequests, activities);
 console.log(`input: ${mergeRequests.toLocaleString('en-US')} MRs, ${activities.toLocaleString('en-US')} activities (seed ${seed})`);
 
 const engines = values.engine === 'both' ? ['pglite', 'postgres'] : [String(values.engine)];

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
 const available = readdirSync(new URL('.', import.meta.url))
-  .filter((file) => file.endsWith('.ts') && file !== 'run.ts' && !file.includes('-child'))
+  .filter((file) => file.endsWith('.ts') && file !== 'run.ts' && !file.includes('-child') && file !== 'community-file.ts')
   .map((file) => file.slice(0, -3));
 const [name, ...rest] = process.argv.slice(2);
 if (name && !available.includes(name)) {
