@@ -39,6 +39,7 @@ export const kpiMergeRequests = pgTable(
   (t) => [
     index('kpi_merge_requests_merged').on(t.mergedAt),
     index('kpi_merge_requests_created').on(t.createdAt),
+    index('kpi_merge_requests_closed').on(t.closedAt),
     index('kpi_merge_requests_canonical').on(t.canonicalId),
     index('kpi_merge_requests_author').on(t.authorId),
   ],

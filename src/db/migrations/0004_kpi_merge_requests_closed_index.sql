@@ -1,0 +1,1 @@
+CREATE INDEX "kpi_merge_requests_closed" ON "kpi_merge_requests" USING btree ("closed_at");
