@@ -1,6 +1,8 @@
 import type { AnyKpi } from './kpi.ts';
+import { closureRatio } from './kpis/closure-ratio.ts';
 import { communityMergedMrs } from './kpis/community-merged-mrs.ts';
 import { ocma } from './kpis/ocma.ts';
+import { timeToFirstResponse } from './kpis/time-to-first-response.ts';
 import { uwcc } from './kpis/uwcc.ts';
 
 /** Every KPI, in the order reports list them. One file each under kpis/. */
@@ -9,4 +11,7 @@ export const KPIS: readonly AnyKpi[] = [
   uwcc,
   communityMergedMrs,
   ocma,
+  // CHAOSS (the CHAOSS table)
+  closureRatio,
+  timeToFirstResponse,
 ];
