@@ -1,6 +1,8 @@
 import type { AnyKpi } from './kpi.ts';
 import { closureRatio } from './kpis/closure-ratio.ts';
 import { communityMergedMrs } from './kpis/community-merged-mrs.ts';
+import { inactiveContributors } from './kpis/inactive-contributors.ts';
+import { newContributors } from './kpis/new-contributors.ts';
 import { ocma } from './kpis/ocma.ts';
 import { timeToFirstResponse } from './kpis/time-to-first-response.ts';
 import { uwcc } from './kpis/uwcc.ts';
@@ -12,6 +14,8 @@ export const KPIS: readonly AnyKpi[] = [
   communityMergedMrs,
   ocma,
   // CHAOSS (the CHAOSS table)
+  newContributors,
+  inactiveContributors,
   closureRatio,
   timeToFirstResponse,
 ];
