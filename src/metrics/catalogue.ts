@@ -1,9 +1,12 @@
 import type { AnyKpi } from './kpi.ts';
+import { absenceFactor } from './kpis/absence-factor.ts';
 import { closureRatio } from './kpis/closure-ratio.ts';
 import { communityMergedMrs } from './kpis/community-merged-mrs.ts';
+import { elephantFactor } from './kpis/elephant-factor.ts';
 import { inactiveContributors } from './kpis/inactive-contributors.ts';
 import { newContributors } from './kpis/new-contributors.ts';
 import { ocma } from './kpis/ocma.ts';
+import { organisationalDiversity } from './kpis/organisational-diversity.ts';
 import { timeToFirstResponse } from './kpis/time-to-first-response.ts';
 import { uwcc } from './kpis/uwcc.ts';
 
@@ -16,6 +19,9 @@ export const KPIS: readonly AnyKpi[] = [
   // CHAOSS (the CHAOSS table)
   newContributors,
   inactiveContributors,
+  absenceFactor,
+  organisationalDiversity,
+  elephantFactor,
   closureRatio,
   timeToFirstResponse,
 ];
