@@ -6,6 +6,7 @@ import { contributorStatus } from './kpis/contributor-status.ts';
 import { elephantFactor } from './kpis/elephant-factor.ts';
 import { experienceLevels } from './kpis/experience-levels.ts';
 import { inactiveContributors } from './kpis/inactive-contributors.ts';
+import { lifecycleSegments } from './kpis/lifecycle-segments.ts';
 import { newContributors } from './kpis/new-contributors.ts';
 import { ocma } from './kpis/ocma.ts';
 import { organisationalDiversity } from './kpis/organisational-diversity.ts';
@@ -22,6 +23,7 @@ export const KPIS: readonly AnyKpi[] = [
   // Segmentations GitLab uses
   experienceLevels,
   contributorStatus,
+  lifecycleSegments,
   yearlyTiers,
   // CHAOSS (the CHAOSS table)
   newContributors,
