@@ -3,6 +3,7 @@ import { absenceFactor } from './kpis/absence-factor.ts';
 import { closureRatio } from './kpis/closure-ratio.ts';
 import { communityMergedMrs } from './kpis/community-merged-mrs.ts';
 import { contributorStatus } from './kpis/contributor-status.ts';
+import { conversionRate } from './kpis/conversion-rate.ts';
 import { elephantFactor } from './kpis/elephant-factor.ts';
 import { experienceLevels } from './kpis/experience-levels.ts';
 import { inactiveContributors } from './kpis/inactive-contributors.ts';
@@ -28,6 +29,7 @@ export const KPIS: readonly AnyKpi[] = [
   // CHAOSS (the CHAOSS table)
   newContributors,
   inactiveContributors,
+  conversionRate,
   absenceFactor,
   organisationalDiversity,
   elephantFactor,
