@@ -26,44 +26,42 @@ const parameters = z.strictObject({
 type Parameters = z.infer<typeof parameters>;
 
 /**
- * Per person seen from the range's first month on: when they first reached D0 (any activity), D1
- * (participation) and D2 (a merged MR), each stage reached at the first event of that stage or a
- * higher one, and whether they had reached it before the range (so their first is not in it). Events
- * run to the range's end plus the window, so late conversions of the last period count.
+ * Per person who may have first reached D0 or D1 in the range (an activity span or a merge starting in
+ * it): when they first reached D0, D1 and D2 ever, each stage reached at the first event of that stage or
+ * a higher one. Firsts come from each candidate's activity spans and merge months, by index.
  */
 function reachedSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   const f = context.filters;
-  const start = q.param(monthOf(periods[0]?.start ?? f.from), '::date');
-  const until = `(${q.param(periods.at(-1)?.end ?? f.to, '::date')} + ${q.param(context.parameters.windowDays, '::int')})`;
+  const from = periods[0]?.start ?? f.from;
+  const to = periods.at(-1)?.end ?? f.to;
+  const instant = (day: string) => `(${q.param(day, '::date')}::timestamp AT TIME ZONE 'UTC')`;
   const participation = q.param(PARTICIPATION_KINDS, '::text[]');
   const activities = (alias: string) => `${inActivityProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
   const merges = (alias: string) => `${alias}.merged > 0 AND ${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
-  return `(SELECT r.*,
-           EXISTS (SELECT 1 FROM ${context.relations.authorMonths} e WHERE e.canonical_id = r.canonical_id AND e.month < ${start} AND ${merges('e')}) AS before_d2,
-           EXISTS (SELECT 1 FROM ${context.relations.activityMonths} e WHERE e.canonical_id = r.canonical_id AND e.month < ${start} AND e.kind = ANY(${participation}) AND ${activities('e')}) AS before_d1_activity,
-           EXISTS (SELECT 1 FROM ${context.relations.activityMonths} e WHERE e.canonical_id = r.canonical_id AND e.month < ${start} AND ${activities('e')}) AS before_d0_activity
+  return `(SELECT c.canonical_id, least(c.a0, c.a1, c.a2) AS d0, least(c.a1, c.a2) AS d1, c.a2 AS d2
       FROM (
-        SELECT x.canonical_id, min(x.at) AS d0, min(x.at) FILTER (WHERE x.stage >= 1) AS d1, min(x.at) FILTER (WHERE x.stage = 2) AS d2
-          FROM (SELECT am.canonical_id, CASE WHEN am.kind = ANY(${participation}) THEN 1 ELSE 0 END AS stage, am.first_at AS at
-                  FROM ${context.relations.activityMonths} am WHERE am.month >= ${start} AND am.month < ${until} AND ${activities('am')}
-                UNION ALL
-                SELECT am.canonical_id, 2, am.first_merged_at FROM ${context.relations.authorMonths} am
-                 WHERE am.month >= ${start} AND am.month < ${until} AND ${merges('am')}) x
-         GROUP BY x.canonical_id) r)`;
+        SELECT c.canonical_id,
+               (SELECT min(s.first_at) FROM ${context.relations.activitySpans} s WHERE s.canonical_id = c.canonical_id AND ${activities('s')}) AS a0,
+               (SELECT min(s.first_at) FROM ${context.relations.activitySpans} s WHERE s.canonical_id = c.canonical_id AND s.kind = ANY(${participation}) AND ${activities('s')}) AS a1,
+               (SELECT min(m.first_merged_at) FROM ${context.relations.authorMonths} m WHERE m.canonical_id = c.canonical_id AND ${merges('m')}) AS a2
+          FROM (SELECT s.canonical_id FROM ${context.relations.activitySpans} s
+                 WHERE s.first_at >= ${instant(from)} AND s.first_at < ${instant(to)} AND ${activities('s')}
+                UNION
+                SELECT am.canonical_id FROM ${context.relations.authorMonths} am
+                 WHERE am.month >= ${q.param(monthOf(from), '::date')} AND am.month < ${q.param(to, '::date')} AND ${merges('am')}) c) c)`;
 }
 
 /** Per (period, person in a cohort): whether they are the period's D0 or D1 cohort, and whether they converted within the window. */
 function cohortsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   const window = `make_interval(days => ${q.param(context.parameters.windowDays, '::int')})`;
-  const inP = (column: string) => `(${column} >= p.start_at AND ${column} < p.end_at)`;
-  return `(SELECT p.key, r.canonical_id, r.d0, r.d1, r.d2,
-           (${inP('r.d0')} AND NOT r.before_d0_activity AND NOT r.before_d2) AS d0_cohort,
-           (${inP('r.d1')} AND NOT r.before_d1_activity AND NOT r.before_d2) AS d1_cohort,
+  const inP = (column: string) => `coalesce(${column} >= p.start_at AND ${column} < p.end_at, false)`;
+  // Materialised: each candidate's firsts are looked up once, not once per period.
+  return `(WITH r AS MATERIALIZED ${reachedSql(q, context, periods)}
+    SELECT p.key, r.canonical_id, r.d0, r.d1, r.d2, ${inP('r.d0')} AS d0_cohort, ${inP('r.d1')} AS d1_cohort,
            coalesce(r.d1 <= r.d0 + ${window}, false) AS d0_to_d1,
            coalesce(r.d2 <= r.d1 + ${window}, false) AS d1_to_d2,
            coalesce(r.d2 <= r.d0 + ${window}, false) AS d0_to_d2
-      FROM ${periodsRelation(q, periods)} p JOIN ${reachedSql(q, context, periods)} r
-        ON (${inP('r.d0')} AND NOT r.before_d0_activity AND NOT r.before_d2) OR (${inP('r.d1')} AND NOT r.before_d1_activity AND NOT r.before_d2))`;
+      FROM ${periodsRelation(q, periods)} p JOIN r ON ${inP('r.d0')} OR ${inP('r.d1')})`;
 }
 
 const percent = (part: number, whole: number) => (whole === 0 ? null : rounded((100 * part) / whole));

@@ -33,9 +33,9 @@ function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]
   return `(WITH contributors AS MATERIALIZED (
       SELECT DISTINCT p.key, p.end_date, x.canonical_id
         FROM ${periodsRelation(q, periods)} p
-        JOIN (SELECT am.month, am.canonical_id FROM ${context.relations.activityMonths} am
+        JOIN (SELECT DISTINCT am.month, am.canonical_id FROM ${context.relations.activityMonths} am
                WHERE am.month >= ${first} AND am.month < ${last} AND ${inActivityProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
-              UNION ALL
+              UNION
               SELECT am.month, am.canonical_id FROM ${context.relations.authorMonths} am
                WHERE am.month >= ${first} AND am.month < ${last} AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) x
           ON x.month >= p.start_date AND x.month < p.end_date),

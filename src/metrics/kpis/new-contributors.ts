@@ -12,7 +12,7 @@ import {
   toCount,
   withinPeriod,
 } from '../kpi.ts';
-import { inKinds, kindsParameter, monthOf } from './contributions.ts';
+import { inKinds, kindsParameter } from './contributions.ts';
 import { explanation } from './explain-helpers.ts';
 
 const parameters = z.strictObject({ kinds: kindsParameter });
@@ -20,23 +20,23 @@ type Parameters = z.infer<typeof parameters>;
 
 /**
  * Each person's first contribution of the chosen kinds, for the people whose first one falls in
- * [from, to): the earliest activity from `from`'s month on, kept only when the person has none in
- * earlier months. Reads the months of the range plus an index probe per person, never the whole history.
+ * [from, to): their earliest activity span starting in the range, kept only when no span of theirs
+ * starts earlier. Reads kpi_activity_spans through its first_at and canonical_id indexes.
  */
 function firstContributionsSql(q: Query, context: KpiContext<Parameters>, from: string, to: string): string {
   const f = context.filters;
   const kinds = context.parameters.kinds;
-  const am = context.relations.activityMonths;
-  const start = q.param(monthOf(from), '::date');
+  const spans = context.relations.activitySpans;
+  const start = `(${q.param(from, '::date')}::timestamp AT TIME ZONE 'UTC')`;
   return `(SELECT r.* FROM (
-      SELECT DISTINCT ON (am.canonical_id) am.canonical_id, am.first_at, am.kind, am.project_id, am.class, am.organisation_id
-        FROM ${am} am
-       WHERE am.month >= ${start} AND am.month < ${q.param(to, '::date')} AND am.class <> 'bot'
-         AND ${inKinds(q, kinds, 'am')} AND ${inActivityProjects(q, f, 'am')}
-       ORDER BY am.canonical_id, am.first_at, am.kind, am.project_id, am.class, am.organisation_id) r
+      SELECT DISTINCT ON (s.canonical_id) s.canonical_id, s.first_at, s.kind, s.project_id, s.class, s.organisation_id
+        FROM ${spans} s
+       WHERE s.first_at >= ${start} AND s.first_at < (${q.param(to, '::date')}::timestamp AT TIME ZONE 'UTC') AND s.class <> 'bot'
+         AND ${inKinds(q, kinds, 's')} AND ${inActivityProjects(q, f, 's')}
+       ORDER BY s.canonical_id, s.first_at, s.kind, s.project_id, s.class, s.organisation_id) r
      WHERE NOT EXISTS (
-       SELECT 1 FROM ${am} e
-        WHERE e.canonical_id = r.canonical_id AND e.month < ${start} AND e.class <> 'bot'
+       SELECT 1 FROM ${spans} e
+        WHERE e.canonical_id = r.canonical_id AND e.first_at < ${start} AND e.class <> 'bot'
           AND ${inKinds(q, kinds, 'e')} AND ${inActivityProjects(q, f, 'e')}))`;
 }
 

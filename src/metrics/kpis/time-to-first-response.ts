@@ -32,6 +32,8 @@ export const timeToFirstResponse = defineKpi({
          FROM ${periodsRelation(q, f.periods)} p
          JOIN ${context.relations.mergeRequests} f ON ${withinPeriod('f.created_at')}
         WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
+          AND f.created_at >= (${q.param(f.periods[0]?.start ?? f.from)}::date::timestamp AT TIME ZONE 'UTC')
+          AND f.created_at < (${q.param(f.periods.at(-1)?.end ?? f.to)}::date::timestamp AT TIME ZONE 'UTC')
         GROUP BY p.key`,
       q.params,
     );
