@@ -28,7 +28,7 @@ type Parameters = z.infer<typeof parameters>;
 /**
  * Per person who may have first reached D0 or D1 in the range (an activity span or a merge starting in
  * it): when they first reached D0, D1 and D2 ever, each stage reached at the first event of that stage or
- * a higher one. Firsts come from each candidate's activity spans and merge months, by index.
+ * a higher one. Firsts come from the candidates' activity spans and merge months only.
  */
 function reachedSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   const f = context.filters;
@@ -38,17 +38,22 @@ function reachedSql(q: Query, context: KpiContext<Parameters>, periods: readonly
   const participation = q.param(PARTICIPATION_KINDS, '::text[]');
   const activities = (alias: string) => `${inActivityProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
   const merges = (alias: string) => `${alias}.merged > 0 AND ${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
-  return `(SELECT c.canonical_id, least(c.a0, c.a1, c.a2) AS d0, least(c.a1, c.a2) AS d1, c.a2 AS d2
-      FROM (
-        SELECT c.canonical_id,
-               (SELECT min(s.first_at) FROM ${context.relations.activitySpans} s WHERE s.canonical_id = c.canonical_id AND ${activities('s')}) AS a0,
-               (SELECT min(s.first_at) FROM ${context.relations.activitySpans} s WHERE s.canonical_id = c.canonical_id AND s.kind = ANY(${participation}) AND ${activities('s')}) AS a1,
-               (SELECT min(m.first_merged_at) FROM ${context.relations.authorMonths} m WHERE m.canonical_id = c.canonical_id AND ${merges('m')}) AS a2
-          FROM (SELECT s.canonical_id FROM ${context.relations.activitySpans} s
-                 WHERE s.first_at >= ${instant(from)} AND s.first_at < ${instant(to)} AND ${activities('s')}
-                UNION
-                SELECT am.canonical_id FROM ${context.relations.authorMonths} am
-                 WHERE am.month >= ${q.param(monthOf(from), '::date')} AND am.month < ${q.param(to, '::date')} AND ${merges('am')}) c) c)`;
+  return `(WITH candidates AS MATERIALIZED (
+        SELECT s.canonical_id FROM ${context.relations.activitySpans} s
+         WHERE s.first_at >= ${instant(from)} AND s.first_at < ${instant(to)} AND ${activities('s')}
+        UNION
+        SELECT am.canonical_id FROM ${context.relations.authorMonths} am
+         WHERE am.month >= ${q.param(monthOf(from), '::date')} AND am.month < ${q.param(to, '::date')} AND ${merges('am')}),
+      acts AS (
+        SELECT s.canonical_id, min(s.first_at) AS a0, min(s.first_at) FILTER (WHERE s.kind = ANY(${participation})) AS a1
+          FROM ${context.relations.activitySpans} s JOIN candidates c ON c.canonical_id = s.canonical_id
+         WHERE ${activities('s')} GROUP BY s.canonical_id),
+      merges AS (
+        SELECT m.canonical_id, min(m.first_merged_at) AS a2
+          FROM ${context.relations.authorMonths} m JOIN candidates c ON c.canonical_id = m.canonical_id
+         WHERE ${merges('m')} GROUP BY m.canonical_id)
+    SELECT c.canonical_id, least(a.a0, a.a1, m.a2) AS d0, least(a.a1, m.a2) AS d1, m.a2 AS d2
+      FROM candidates c LEFT JOIN acts a ON a.canonical_id = c.canonical_id LEFT JOIN merges m ON m.canonical_id = c.canonical_id)`;
 }
 
 /** Per (period, person in a cohort): whether they are the period's D0 or D1 cohort, and whether they converted within the window. */
