@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { explainKpi } from '../../src/metrics/run.ts';
 import { openTestDatabase } from '../helpers/database.ts';
-import { kpi, load } from './helpers.ts';
+import { assertEveryKpiAgrees, kpi, load } from './helpers.ts';
 
 const app = 'gitlab:acme/app';
 let objectKey = 0;
@@ -85,6 +85,10 @@ test('conversion rate on hand-made journeys', async () => {
     const team = await kpi(db, 'conversion-rate', { ...range, population: 'team' });
     assert.deepEqual(team.points[0]?.values, { 'D0 cohort': 1, 'D0→D1 %': 100, 'D1 cohort': 1, 'D1→D2 %': 0, 'D0→D2 %': 0 });
     assert.equal(team.points[1]?.value, null);
+
+    // Every KPI of the catalogue gives the same on the rollups and on the raw tables, here and for acme/app alone.
+    await assertEveryKpiAgrees(db, { from: '2024-01', to: '2024-09' });
+    await assertEveryKpiAgrees(db, { from: '2024-01', to: '2024-09', projects: [app], population: 'all' });
 
     const explained = await explainKpi(db, 'conversion-rate', '2024-04');
     assert.deepEqual(

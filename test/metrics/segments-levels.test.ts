@@ -97,6 +97,26 @@ test('experience levels, contributor status and yearly tiers on hand-made merge 
         [{ '5-10': 0, '11-75': 1, '76+': 0 }, 3],
       ],
     );
+    const tiered = await explainKpi(db, 'yearly-tiers', '2023');
+    assert.deepEqual(
+      tiered.rows.map((r) => [r.person, r.merged_in_year, r.tier]),
+      [
+        ['ann', 80, '76+'],
+        ['eve', 75, '11-75'],
+        ['dee', 24, '11-75'],
+        ['bo', 3, null],
+      ],
+    );
+    const statuses = await explainKpi(db, 'contributor-status', '2024-05');
+    assert.deepEqual(
+      statuses.rows.map((r) => [r.person, r.merged_in_window, r.status]),
+      [
+        ['gus', 12, 'regular'],
+        ['bo', 3, 'casual'],
+        ['ann', 1, 'casual'],
+        ['dee', 1, 'casual'],
+      ],
+    );
     const teamTiers = await kpi(db, 'yearly-tiers', { from: '2024', to: '2024', population: 'team' });
     assert.deepEqual(teamTiers.points[0]?.values, { '5-10': 1, '11-75': 0, '76+': 0 });
   } finally {
