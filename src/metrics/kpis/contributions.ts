@@ -14,7 +14,7 @@ export function inKinds(q: Query, kinds: readonly string[] | undefined, alias: s
   return kinds?.length ? `${alias}.kind = ANY(${q.param([...kinds], '::text[]')})` : 'true';
 }
 
-/** The first instant of `day`'s month (YYYY-MM-DD), as a date literal parameter. */
+/** The first day of `day`'s month (YYYY-MM-DD → YYYY-MM-01). */
 export function monthOf(day: string): string {
   return `${day.slice(0, 7)}-01`;
 }
