@@ -47,6 +47,8 @@ export interface Period {
 export interface ResolvedFilters {
   /** Project ids counted (the monitored projects unless chosen). */
   projectIds: bigint[];
+  /** Whether the projects were chosen explicitly; when not, activities without a project (community channels) count too. */
+  projectsChosen: boolean;
   /** The organisation and its descendants, or null for any. */
   organisationIds: bigint[] | null;
   population: Population;
@@ -134,6 +136,16 @@ export function periodsRelation(q: Query, periods: readonly Period[]): string {
 /** `alias.project_id` among the chosen projects. */
 export function inProjects(q: Query, filters: ResolvedFilters, alias: string): string {
   return `${alias}.project_id = ANY(${q.ids(filters.projectIds)})`;
+}
+
+/**
+ * `alias.project_id` among the chosen projects, for kpi_activity_months: activities without a project
+ * (project_id 0: chat, forum, events) count when no project was chosen explicitly, and not when one was,
+ * since a question about given projects is not answered by community-wide channels.
+ */
+export function inActivityProjects(q: Query, filters: ResolvedFilters, alias: string): string {
+  const projects = inProjects(q, filters, alias);
+  return filters.projectsChosen ? projects : `(${projects} OR ${alias}.project_id = 0)`;
 }
 
 /** `alias.class` in the population; bots are in none. */

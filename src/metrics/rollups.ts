@@ -12,6 +12,7 @@ import { readSetting, writeSetting } from '../settings/index.ts';
  *                        where the MR has none), type, and the instants KPIs measure
  *   kpi_author_months    merged / opened MRs per (month, project, canonical author, class, organisation)
  *   kpi_activity_months  activities per (month, project, canonical person, kind, class, organisation)
+ *   kpi_activity_spans   the same over all time: first and last instant per (canonical person, project, kind, class, organisation)
  *
  * Each is defined once, as a SELECT over the raw tables (below). A refresh materialises those SELECTs: in
  * full, or only for what the triggers queued in `kpi_changes` since the last refresh (the MRs that changed
@@ -43,21 +44,25 @@ export interface Relations {
   mergeRequests: string;
   authorMonths: string;
   activityMonths: string;
+  activitySpans: string;
 }
 
 export const ROLLED_UP: Relations = {
   mergeRequests: 'kpi_merge_requests',
   authorMonths: 'kpi_author_months',
   activityMonths: 'kpi_activity_months',
+  activitySpans: 'kpi_activity_spans',
 };
 
 /** The unrolled relations: every KPI computed straight from the raw tables. Slow; for tests and checks. */
 export function unrolledRelations(rules: ClassificationRules): Relations {
   const mergeRequests = `(${mergeRequestFactsSql(rules, 'true')})`;
+  const activityMonths = `(${activityMonthsSql(rules, 'true')})`;
   return {
     mergeRequests,
     authorMonths: `(${authorMonthsSql(mergeRequests, 'true')})`,
-    activityMonths: `(${activityMonthsSql(rules, 'true')})`,
+    activityMonths,
+    activitySpans: `(${activitySpansSql(activityMonths, 'true')})`,
   };
 }
 
@@ -174,10 +179,19 @@ export function activityMonthsSql(rules: ClassificationRules, restriction: strin
      GROUP BY 1, 2, 3, 4, 5, 6`;
 }
 
+/** kpi_activity_spans as a SELECT over a kpi_activity_months relation, for the rows `restriction` (over `am`) admits. */
+export function activitySpansSql(activityMonths: string, restriction: string): string {
+  return `SELECT am.canonical_id, am.project_id, am.kind, am.class, am.organisation_id,
+                 sum(am.activities)::int AS activities, min(am.first_at) AS first_at, max(am.last_at) AS last_at
+      FROM ${activityMonths} am WHERE ${restriction}
+     GROUP BY am.canonical_id, am.project_id, am.kind, am.class, am.organisation_id`;
+}
+
 const FACT_COLUMNS =
   'merge_request_id, project_id, author_id, canonical_id, class, organisation_id, contributed_at, created_at, merged_at, closed_at, state, milestone_id, milestone_inferred, type, labelled_community, ready_at, first_response_at, first_team_review_at, origin';
 const AUTHOR_MONTH_COLUMNS = 'month, project_id, canonical_id, class, organisation_id, merged, merged_feature, merged_typed, opened, first_merged_at';
 const ACTIVITY_MONTH_COLUMNS = 'month, project_id, canonical_id, kind, class, organisation_id, activities, first_at, last_at';
+const ACTIVITY_SPAN_COLUMNS = 'canonical_id, project_id, kind, class, organisation_id, activities, first_at, last_at';
 
 export function rulesDigest(rules: ClassificationRules): string {
   return createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 16);
@@ -239,12 +253,13 @@ export async function refreshRollups(db: Database, options: { full?: boolean } =
 }
 
 async function rebuildAll(tx: Session, rules: ClassificationRules) {
-  await tx.query('TRUNCATE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_canonical, kpi_changes');
+  await tx.query('TRUNCATE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_canonical, kpi_changes');
   await tx.query(`INSERT INTO kpi_merge_requests (${FACT_COLUMNS}) ${mergeRequestFactsSql(rules, 'true')}`);
   await tx.query(`INSERT INTO kpi_author_months (${AUTHOR_MONTH_COLUMNS}) ${authorMonthsSql('kpi_merge_requests', 'true')}`);
   await tx.query(`INSERT INTO kpi_activity_months (${ACTIVITY_MONTH_COLUMNS}) ${activityMonthsSql(rules, 'true')}`);
+  await tx.query(`INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'true')}`);
   await tx.query('INSERT INTO kpi_canonical (person_id, canonical_id) SELECT person_id, canonical_id FROM person_canonical');
-  await tx.query('ANALYZE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_canonical');
+  await tx.query('ANALYZE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_canonical');
 }
 
 /**
@@ -304,6 +319,10 @@ async function refreshChanged(tx: Session, rules: ClassificationRules): Promise<
       rules,
       'a.person_id IN (SELECT pc.person_id FROM person_canonical pc JOIN kpi_refresh_groups g ON g.canonical_id = pc.canonical_id)',
     )}`,
+  );
+  await tx.query('DELETE FROM kpi_activity_spans WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
+  await tx.query(
+    `INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'am.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,
   );
   await tx.query(
     `DELETE FROM kpi_canonical WHERE person_id IN (SELECT person_id FROM kpi_refresh_people)

@@ -103,7 +103,7 @@ async function prepare(session: Session, id: string, input: FiltersInput, relati
   const project = await resolveProjects(session, filters.projects);
   const organisationIds = filters.organisation ? await resolveOrganisation(session, filters.organisation) : null;
   const periods = grain === 'release' ? await releasePeriods(session, from, to, project.ids) : calendarPeriods(grain, from, to);
-  const resolved: ResolvedFilters = { projectIds: project.ids, organisationIds, population, grain, periods, from, to };
+  const resolved: ResolvedFilters = { projectIds: project.ids, projectsChosen: Boolean(filters.projects?.length), organisationIds, population, grain, periods, from, to };
   return {
     kpi,
     context: { session, relations, filters: resolved, parameters },

@@ -39,6 +39,7 @@ export const kpiMergeRequests = pgTable(
   (t) => [
     index('kpi_merge_requests_merged').on(t.mergedAt),
     index('kpi_merge_requests_created').on(t.createdAt),
+    index('kpi_merge_requests_closed').on(t.closedAt),
     index('kpi_merge_requests_canonical').on(t.canonicalId),
     index('kpi_merge_requests_author').on(t.authorId),
   ],
@@ -85,6 +86,26 @@ export const kpiActivityMonths = pgTable(
     uniqueIndex('kpi_activity_months_key').on(t.month, t.projectId, t.canonicalId, t.kind, t.class, t.organisationId),
     index('kpi_activity_months_canonical').on(t.canonicalId),
   ],
+);
+
+/**
+ * Activities per (canonical person, project, kind, class, organisation) over all time: first and last
+ * instant. "First ever" and "contributed before" questions read this instead of every month of history.
+ */
+export const kpiActivitySpans = pgTable(
+  'kpi_activity_spans',
+  {
+    canonicalId: ref('canonical_id').notNull(),
+    // 0 when the activity has no project (community channels).
+    projectId: ref('project_id').notNull(),
+    kind: text('kind').notNull(),
+    class: text('class').notNull(),
+    organisationId: ref('organisation_id').notNull(),
+    activities: integer('activities').notNull(),
+    firstAt: at('first_at').notNull(),
+    lastAt: at('last_at').notNull(),
+  },
+  (t) => [uniqueIndex('kpi_activity_spans_key').on(t.canonicalId, t.projectId, t.kind, t.class, t.organisationId), index('kpi_activity_spans_first').on(t.firstAt)],
 );
 
 /** What changed since the rollups were last brought up to date: filled by triggers, emptied by a refresh. */

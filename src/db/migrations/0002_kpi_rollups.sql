@@ -10,6 +10,17 @@ CREATE TABLE "kpi_activity_months" (
 	"last_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "kpi_activity_spans" (
+	"canonical_id" bigint NOT NULL,
+	"project_id" bigint NOT NULL,
+	"kind" text NOT NULL,
+	"class" text NOT NULL,
+	"organisation_id" bigint NOT NULL,
+	"activities" integer NOT NULL,
+	"first_at" timestamp with time zone NOT NULL,
+	"last_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "kpi_author_months" (
 	"month" date NOT NULL,
 	"project_id" bigint NOT NULL,
@@ -71,10 +82,13 @@ CREATE TABLE "settings" (
 --> statement-breakpoint
 CREATE UNIQUE INDEX "kpi_activity_months_key" ON "kpi_activity_months" USING btree ("month","project_id","canonical_id","kind","class","organisation_id");--> statement-breakpoint
 CREATE INDEX "kpi_activity_months_canonical" ON "kpi_activity_months" USING btree ("canonical_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "kpi_activity_spans_key" ON "kpi_activity_spans" USING btree ("canonical_id","project_id","kind","class","organisation_id");--> statement-breakpoint
+CREATE INDEX "kpi_activity_spans_first" ON "kpi_activity_spans" USING btree ("first_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "kpi_author_months_key" ON "kpi_author_months" USING btree ("month","project_id","canonical_id","class","organisation_id");--> statement-breakpoint
 CREATE INDEX "kpi_author_months_canonical" ON "kpi_author_months" USING btree ("canonical_id");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_merged" ON "kpi_merge_requests" USING btree ("merged_at");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_created" ON "kpi_merge_requests" USING btree ("created_at");--> statement-breakpoint
+CREATE INDEX "kpi_merge_requests_closed" ON "kpi_merge_requests" USING btree ("closed_at");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_canonical" ON "kpi_merge_requests" USING btree ("canonical_id");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_author" ON "kpi_merge_requests" USING btree ("author_id");--> statement-breakpoint
 CREATE INDEX "comments_author" ON "comments" USING btree ("author_id");--> statement-breakpoint

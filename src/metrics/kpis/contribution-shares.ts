@@ -1,0 +1,116 @@
+import { z } from 'zod';
+import { organisationRootSql } from '../../people/organisations.ts';
+import {
+  inActivityProjects,
+  inOrganisation,
+  inPopulation,
+  inProjects,
+  type KpiContext,
+  type Period,
+  type Point,
+  periodsRelation,
+  pointsFrom,
+  Query,
+  rounded,
+  toCount,
+} from '../kpi.ts';
+import { inKinds, kindsParameter } from './contributions.ts';
+
+/**
+ * Shared by the absence factor, the elephant factor and organisational diversity: contributions per
+ * person or per organisation in each period, and the smallest number of them that make half.
+ */
+
+export const contributionParameters = z.strictObject({
+  /** What a contribution is: a merged MR (by its author), or an activity of the chosen kinds. */
+  contributions: z.enum(['merged-mrs', 'activities']).default('merged-mrs'),
+  kinds: kindsParameter,
+});
+export type ContributionParameters = z.infer<typeof contributionParameters>;
+
+export const CONTRIBUTION_CHOICES =
+  'A contribution is a merged MR, credited to its author (parameter contributions: "merged-mrs", the default: code that landed, not inflated by chat volume), or an activity of the chosen kinds ("activities", with `kinds`; activities outside any project count when no project was chosen explicitly). Population and organisation are those at the time of each contribution.';
+
+export type Unit = 'person' | 'organisation';
+
+/**
+ * Contributions per (period, unit) as rows (key, unit, n). A person is their canonical person. An
+ * organisation is the root of its tree (a subsidiary counts with its parent); an unaffiliated person
+ * counts as an organisation of their own, as GitLab counts unaffiliated individuals among leading organisations.
+ */
+export function perUnitSql(q: Query, context: KpiContext<ContributionParameters>, periods: readonly Period[], unit: Unit): string {
+  const f = context.filters;
+  const source =
+    context.parameters.contributions === 'merged-mrs'
+      ? `SELECT am.month, am.canonical_id, am.organisation_id, am.merged AS n FROM ${context.relations.authorMonths} am
+          WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}`
+      : `SELECT am.month, am.canonical_id, am.organisation_id, am.activities AS n FROM ${context.relations.activityMonths} am
+          WHERE ${inKinds(q, context.parameters.kinds, 'am')} AND ${inActivityProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}`;
+  const first = q.param(periods[0]?.start ?? f.from, '::date');
+  const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
+  const isPerson = unit === 'person' ? 'true' : 'x.organisation_id = 0';
+  const unitKind = `CASE WHEN ${isPerson} THEN 'person' ELSE 'organisation' END`;
+  const unitId = unit === 'person' ? 'x.canonical_id' : `CASE WHEN ${isPerson} THEN x.canonical_id ELSE coalesce(root.root_id, x.organisation_id) END`;
+  const roots = unit === 'organisation' ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = x.organisation_id` : '';
+  return `(SELECT p.key, ${unitKind} AS unit_kind, ${unitId} AS unit_id, ${unitKind} || ':' || ${unitId} AS unit, sum(x.n) AS n
+      FROM ${periodsRelation(q, periods)} p
+      JOIN (${source} AND am.month >= ${first} AND am.month < ${last}) x ON x.month >= p.start_date AND x.month < p.end_date
+      ${roots}
+     GROUP BY p.key, ${unitKind}, ${unitId})`;
+}
+
+/** Per period: the smallest number of units making at least half of all contributions (value), and how many units contributed (basis). */
+export async function factorSeries(context: KpiContext<ContributionParameters>, unit: Unit): Promise<Point[]> {
+  const q = new Query();
+  const f = context.filters;
+  // Unit i is among the smallest set making half exactly when the ones ranked before it make less than half.
+  const rows = await context.session.query<{ key: string; factor: unknown; units: unknown; total: unknown }>(
+    `SELECT r.key, count(*) FILTER (WHERE r.running - r.n < r.total / 2.0) AS factor, count(*) AS units, max(r.total) AS total
+       FROM (SELECT c.key, c.n, sum(c.n) OVER (PARTITION BY c.key ORDER BY c.n DESC, c.unit ROWS UNBOUNDED PRECEDING) AS running,
+                    sum(c.n) OVER (PARTITION BY c.key) AS total
+               FROM ${perUnitSql(q, context, f.periods, unit)} c) r
+      GROUP BY r.key`,
+    q.params,
+  );
+  return pointsFrom(f.periods, rows, (row) => (row ? { value: toCount(row.factor), basis: toCount(row.units) } : { value: null, basis: 0 }));
+}
+
+export type UnitShare = {
+  unit: string;
+  name: string;
+  /** Organisations only: false for an unaffiliated person counted as their own. */
+  affiliated: boolean;
+  contributions: number;
+  share_percent: number | null;
+  cumulative_percent: number | null;
+  in_half: boolean;
+};
+
+/** The units of one period, largest first, with their share, the running share and whether they are among the smallest set making half. */
+export async function unitShares(context: KpiContext<ContributionParameters>, period: Period, unit: Unit): Promise<UnitShare[]> {
+  const q = new Query();
+  const rows = await context.session.query<{ unit: string; n: unknown; name: string | null }>(
+    `SELECT c.unit, c.n, coalesce(o.name, person.name, person.key) AS name
+       FROM ${perUnitSql(q, context, [period], unit)} c
+       LEFT JOIN organisations o ON c.unit_kind = 'organisation' AND o.id = c.unit_id
+       LEFT JOIN people person ON c.unit_kind = 'person' AND person.id = c.unit_id
+      ORDER BY c.n DESC, 3, c.unit`,
+    q.params,
+  );
+  const total = rows.reduce((sum, row) => sum + toCount(row.n), 0);
+  let running = 0;
+  return rows.map((row) => {
+    const n = toCount(row.n);
+    const inHalf = running < total / 2;
+    running += n;
+    return {
+      unit: row.unit,
+      name: row.name ?? row.unit,
+      affiliated: row.unit.startsWith('organisation:'),
+      contributions: n,
+      share_percent: rounded((100 * n) / total),
+      cumulative_percent: rounded((100 * running) / total),
+      in_half: inHalf,
+    };
+  });
+}

@@ -1,0 +1,89 @@
+import {
+  defineKpi,
+  inActivityProjects,
+  inOrganisation,
+  inPopulation,
+  inProjects,
+  type KpiContext,
+  type Period,
+  periodsRelation,
+  Query,
+} from '../kpi.ts';
+import { explanation } from './explain-helpers.ts';
+import { bucketCase, bucketPoints } from './segments.ts';
+
+const LEVELS = [
+  ['76+', 76],
+  ['26-75', 26],
+  ['4-25', 4],
+  ['1-3', 1],
+  ['0', 0],
+] as const;
+const BUCKETS = LEVELS.map(([label]) => label).toReversed();
+
+/**
+ * Per (period, person): the people who contributed in the period, with their merged MRs of all time up to
+ * the period's end. History before the range is summed once per person and the months of the range are
+ * added per period, so no period rescans anyone's history.
+ */
+function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]): string {
+  const f = context.filters;
+  const first = q.param(periods[0]?.start ?? f.from, '::date');
+  const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
+  return `(WITH contributors AS MATERIALIZED (
+      SELECT DISTINCT p.key, p.end_date, x.canonical_id
+        FROM ${periodsRelation(q, periods)} p
+        JOIN (SELECT DISTINCT am.month, am.canonical_id FROM ${context.relations.activityMonths} am
+               WHERE am.month >= ${first} AND am.month < ${last} AND ${inActivityProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
+              UNION
+              SELECT am.month, am.canonical_id FROM ${context.relations.authorMonths} am
+               WHERE am.month >= ${first} AND am.month < ${last} AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) x
+          ON x.month >= p.start_date AND x.month < p.end_date),
+    history AS MATERIALIZED (
+      SELECT m.canonical_id, CASE WHEN m.month < ${first} THEN NULL ELSE m.month END AS month, sum(m.merged) AS merged
+        FROM ${context.relations.authorMonths} m
+       WHERE m.canonical_id IN (SELECT canonical_id FROM contributors) AND m.month < ${last} AND m.merged > 0
+         AND m.class <> 'bot' AND ${inProjects(q, f, 'm')}
+       GROUP BY 1, 2)
+    SELECT c.key, c.canonical_id, coalesce(sum(h.merged), 0) AS merged
+      FROM contributors c LEFT JOIN history h ON h.canonical_id = c.canonical_id AND (h.month IS NULL OR h.month < c.end_date)
+     GROUP BY c.key, c.canonical_id)`;
+}
+
+/** Experience levels: the period's contributors by their merged MRs of all time. */
+export const experienceLevels = defineKpi({
+  id: 'experience-levels',
+  title: 'Contributor experience levels',
+  definition:
+    "The people who contributed in the period (any activity, MR opened or merged), by the MRs they had merged of all time at the period's end: 0, 1-3, 4-25, 26-75, 76+. The value is all of them; values give each level.",
+  source: {
+    name: 'GitLab handbook',
+    url: 'https://handbook.gitlab.com/handbook/marketing/developer-relations/contributor-success/',
+    choices:
+      'The handbook\'s "26–75 / 75+" overlap at 75; 75 is in 26-75 and the last level is 76+. Level 0 holds the people who contributed in the period (comments, issues, reviews, chat…) without having any MR merged: the ones to convert. Merged MRs of all time are counted in the chosen projects, whatever the person\'s population when they merged them; the population and organisation filters choose whose contributions in the period count. Activities outside any project count when no project was chosen explicitly.',
+  },
+  unit: 'people',
+  grains: ['month', 'quarter', 'year'],
+  defaultGrain: 'month',
+  populations: ['community', 'team', 'all'],
+  needs: [],
+  async series(context) {
+    const q = new Query();
+    const f = context.filters;
+    const rows = await context.session.query<{ key: string; bucket: string; people: unknown }>(
+      `SELECT e.key, ${bucketCase('e.merged', LEVELS)} AS bucket, count(*) AS people FROM ${experienceSql(q, context, f.periods)} e GROUP BY 1, 2`,
+      q.params,
+    );
+    return bucketPoints(f.periods, rows, BUCKETS);
+  },
+  async explain(context, period) {
+    const q = new Query();
+    const rows = await context.session.query<Record<string, unknown>>(
+      `SELECT person.key AS person, coalesce(person.name, person.key) AS name, e.merged::int AS merged_all_time, ${bucketCase('e.merged', LEVELS)} AS level
+         FROM ${experienceSql(q, context, [period])} e JOIN people person ON person.id = e.canonical_id
+        ORDER BY e.merged DESC, person.key`,
+      q.params,
+    );
+    return explanation(`${rows.length} people contributed in ${period.key}; level is from their merged MRs of all time at ${period.end}`, rows);
+  },
+});

@@ -1,0 +1,104 @@
+import { z } from 'zod';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query } from '../kpi.ts';
+import { explanation } from './explain-helpers.ts';
+import { bucketPoints } from './segments.ts';
+
+const SEGMENTS = ['new', 'reactivated', 'high-performing', 'active', 'inactive'] as const;
+
+const parameters = z.strictObject({
+  /** The look-back ending at the period's end, in whole months: "in 6 months". */
+  windowMonths: z.number().int().min(1).max(24).default(6),
+  /** High-performing: at least this many MRs merged in one milestone within the window… */
+  perMilestone: z.number().int().min(1).default(10),
+  /** …or merged MRs in at least this many milestones within the window. */
+  milestones: z.number().int().min(1).default(3),
+});
+type Parameters = z.infer<typeof parameters>;
+
+/**
+ * Per (period, person who ever had an MR merged before the period's end): the segment at the period's end E,
+ * with W = the window before E and V = the window before W. Each person's first merged month comes from one
+ * pass over their history; the months within reach of some window from the range, once per period.
+ */
+function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
+  const f = context.filters;
+  const { windowMonths, perMilestone, milestones } = context.parameters;
+  const window = `make_interval(months => ${q.param(windowMonths, '::int')})`;
+  const first = q.param(periods[0]?.end ?? f.to, '::date');
+  const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
+  const w = `(p.end_date - ${window})::date`;
+  const v = `(p.end_date - 2 * ${window})::date`;
+  const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
+  return `(WITH history AS MATERIALIZED (
+      SELECT am.canonical_id, am.month, sum(am.merged) AS merged FROM ${context.relations.authorMonths} am
+       WHERE am.merged > 0 AND am.month < ${last} AND ${mine('am')}
+       GROUP BY am.canonical_id, am.month),
+    firsts AS MATERIALIZED (SELECT canonical_id, min(month) AS first_month FROM history GROUP BY canonical_id),
+    periods AS MATERIALIZED (SELECT p.key, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(q, periods)} p),
+    recent AS MATERIALIZED (
+      SELECT p.key, h.canonical_id, sum(h.merged) FILTER (WHERE h.month >= p.w_start) AS in_window, bool_or(h.month < p.w_start) AS in_previous
+        FROM periods p JOIN history h ON h.month >= p.v_start AND h.month < p.end_date
+       WHERE h.month >= (${first}::date - 2 * ${window})::date
+       GROUP BY p.key, h.canonical_id),
+    by_milestone AS (
+      SELECT m.key, m.canonical_id, max(m.n) AS most, count(*) AS milestones
+        FROM (SELECT p.key, f.canonical_id, f.milestone_id, count(*) AS n
+                FROM periods p JOIN ${context.relations.mergeRequests} f
+                  ON f.merged_at >= (p.w_start::timestamp AT TIME ZONE 'UTC') AND f.merged_at < (p.end_date::timestamp AT TIME ZONE 'UTC')
+               WHERE f.milestone_id IS NOT NULL AND f.canonical_id IS NOT NULL AND ${mine('f')}
+                 AND f.merged_at >= ((${first}::date - ${window})::date::timestamp AT TIME ZONE 'UTC')
+               GROUP BY p.key, f.canonical_id, f.milestone_id) m
+       GROUP BY m.key, m.canonical_id)
+    SELECT p.key, fi.canonical_id, fi.first_month, coalesce(r.in_window, 0) AS in_window,
+           coalesce(ms.most, 0) AS most_in_milestone, coalesce(ms.milestones, 0) AS milestones,
+           CASE WHEN r.in_window IS NULL THEN 'inactive'
+                WHEN fi.first_month >= p.w_start THEN 'new'
+                WHEN NOT coalesce(r.in_previous, false) THEN 'reactivated'
+                WHEN ms.most >= ${q.param(perMilestone, '::int')} OR ms.milestones >= ${q.param(milestones, '::int')} THEN 'high-performing'
+                ELSE 'active' END AS segment
+      FROM periods p
+      JOIN firsts fi ON fi.first_month < p.end_date
+      LEFT JOIN recent r ON r.key = p.key AND r.canonical_id = fi.canonical_id
+      LEFT JOIN by_milestone ms ON ms.key = p.key AND ms.canonical_id = fi.canonical_id
+     WHERE r.in_window IS NOT NULL OR fi.first_month < p.w_start)`;
+}
+
+/** Lifecycle segments: where each person who ever had an MR merged stands at the period's end. */
+export const lifecycleSegments = defineKpi<Parameters>({
+  id: 'lifecycle-segments',
+  title: 'Contributor lifecycle segments',
+  definition:
+    "Everyone with an MR merged before the period's end, in one segment each, judged on the 6 months before that end (the window): new (first merged MR ever within the window), reactivated (merged within the window after none in the 6 months before it, but some earlier), high-performing (merged within the window, at least 10 MRs in one milestone or MRs in 3 milestones there), active (any other merge within the window), inactive (merged before, none within the window). The value is all of them; values give each segment.",
+  source: {
+    name: 'GitLab handbook',
+    url: 'https://handbook.gitlab.com/handbook/marketing/developer-relations/contributor-success/',
+    choices:
+      'The handbook lists the segments without a precedence; here they are exclusive, checked in this order: new, reactivated, high-performing, active, inactive. "New (1 merged)" is read as newcomers of the window: their first merged MR ever is within it, however many followed. "After > 6 months without" is judged on whole calendar months: nothing merged in the 6 months before the window. High-performing is judged within the window (10 in one milestone or merges in 3 milestones; parameters perMilestone, milestones); an MR without a milestone gets the one whose dates contain its merge, and without milestones no one is high-performing. All merged MRs are in the chosen projects; population and organisation apply to the MRs (those of the author when each was opened), so a community contributor who joined the team becomes an inactive community contributor.',
+  },
+  unit: 'people',
+  grains: ['month', 'quarter', 'year'],
+  defaultGrain: 'month',
+  populations: ['community', 'team', 'all'],
+  needs: ['merge requests'],
+  parameters,
+  async series(context) {
+    const q = new Query();
+    const f = context.filters;
+    const rows = await context.session.query<{ key: string; bucket: string; people: unknown }>(
+      `SELECT s.key, s.segment AS bucket, count(*) AS people FROM ${segmentsSql(q, context, f.periods)} s GROUP BY 1, 2`,
+      q.params,
+    );
+    return bucketPoints(f.periods, rows, SEGMENTS);
+  },
+  async explain(context, period) {
+    const q = new Query();
+    const rows = await context.session.query<Record<string, unknown>>(
+      `SELECT person.key AS person, coalesce(person.name, person.key) AS name, s.segment, s.first_month::text AS first_merged_month,
+              s.in_window::int AS merged_in_window, s.most_in_milestone::int AS most_in_one_milestone, s.milestones::int AS milestones_in_window
+         FROM ${segmentsSql(q, context, [period])} s JOIN people person ON person.id = s.canonical_id
+        ORDER BY array_position(${q.param([...SEGMENTS], '::text[]')}, s.segment), s.in_window DESC, person.key`,
+      q.params,
+    );
+    return explanation(`${rows.length} people had MRs merged before ${period.end}; segment is judged on the ${context.parameters.windowMonths} months before it`, rows);
+  },
+});
