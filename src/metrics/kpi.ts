@@ -126,11 +126,27 @@ export class Query {
   }
 }
 
-/** The periods as a relation p(key, start_date, end_date, start_at, end_at, ordinal). */
-export function periodsRelation(q: Query, periods: readonly Period[]): string {
-  return `(SELECT key, start_date, end_date, (start_date::timestamp AT TIME ZONE 'UTC') AS start_at, (end_date::timestamp AT TIME ZONE 'UTC') AS end_at, ordinal
-      FROM unnest(${q.param(periods.map((p) => p.key))}::text[], ${q.param(periods.map((p) => p.start))}::date[], ${q.param(periods.map((p) => p.end))}::date[])
-        WITH ORDINALITY AS x(key, start_date, end_date, ordinal))`;
+/**
+ * The periods as a relation p(key, start_date, end_date, start_at, end_at, ordinal). Written as VALUES
+ * with literals rather than an unnest of parameters: the planner then knows there are a dozen rows and
+ * puts them on the outer side of a join, instead of re-running the list for every row of a rollup.
+ */
+export function periodsRelation(_q: Query, periods: readonly Period[]): string {
+  if (periods.length === 0) {
+    return `(SELECT NULL::text AS key, NULL::date AS start_date, NULL::date AS end_date, NULL::timestamptz AS start_at, NULL::timestamptz AS end_at, NULL::int8 AS ordinal WHERE false)`;
+  }
+  const day = (value: string) => {
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new RangeError(`not a day: ${value}`);
+    return `DATE '${value}'`;
+  };
+  const rows = periods.map(
+    (p, index) => `(${textLiteral(p.key)}, ${day(p.start)}, ${day(p.end)}, ${day(p.start)}::timestamp AT TIME ZONE 'UTC', ${day(p.end)}::timestamp AT TIME ZONE 'UTC', ${index + 1}::int8)`,
+  );
+  return `(SELECT * FROM (VALUES ${rows.join(', ')}) AS period_values(key, start_date, end_date, start_at, end_at, ordinal))`;
+}
+
+function textLiteral(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
 }
 
 /** `alias.project_id` among the chosen projects. */
@@ -199,4 +215,17 @@ export function defineKpi<Parameters = Record<string, never>>(kpi: Kpi<Parameter
 /** A count from either engine (number from PGlite, string from pg), 0 for none. */
 export function toCount(value: unknown): number {
   return value === null || value === undefined ? 0 : Number(value);
+}
+
+/**
+ * `column` within the whole span of the periods: a month (date) column of a month rollup, or an instant.
+ * Joining the periods alone leaves the planner no range to use an index with; adding this lets it read
+ * only the months or rows in the span (measured: 0.7 s → a few ms on 1M MRs for UWCC).
+ */
+export function withinSpan(periods: readonly Period[], column: string, kind: 'month' | 'instant' = 'instant'): string {
+  const first = periods[0]?.start;
+  const last = periods.at(-1)?.end;
+  if (!first || !last) return 'false';
+  if (kind === 'month') return `${column} >= DATE '${first.slice(0, 7)}-01' AND ${column} < DATE '${last}'`;
+  return `${column} >= (DATE '${first}'::timestamp AT TIME ZONE 'UTC') AND ${column} < (DATE '${last}'::timestamp AT TIME ZONE 'UTC')`;
 }

@@ -97,7 +97,10 @@ export function mergeRequestFactsSql(rules: ClassificationRules, restriction: st
        WHERE rc.canonical_id IS DISTINCT FROM a.canonical_id
        GROUP BY rs.merge_request_id)
     SELECT mrs.id AS merge_request_id, mrs.project_id, mrs.author_id, a.canonical_id, a.class, o.organisation_id,
-           mrs.contributed_at, mrs.created_at, mrs.merged_at, mrs.closed_at, mrs.state,
+           mrs.contributed_at, mrs.created_at, mrs.merged_at, mrs.closed_at,
+           CASE WHEN mrs.merged_at IS NOT NULL THEN mrs.merged_at WHEN mrs.closed_at IS NOT NULL THEN mrs.closed_at
+                WHEN mrs.state = 'opened' THEN 'infinity'::timestamptz END AS open_until,
+           mrs.state,
            coalesce(mrs.milestone_id, inferred.id) AS milestone_id,
            (mrs.milestone_id IS NULL AND inferred.id IS NOT NULL) AS milestone_inferred,
            coalesce(mrs.type, ${TYPE_FROM_LABELS}) AS type,
@@ -188,7 +191,7 @@ export function activitySpansSql(activityMonths: string, restriction: string): s
 }
 
 const FACT_COLUMNS =
-  'merge_request_id, project_id, author_id, canonical_id, class, organisation_id, contributed_at, created_at, merged_at, closed_at, state, milestone_id, milestone_inferred, type, labelled_community, ready_at, first_response_at, first_team_review_at, origin';
+  'merge_request_id, project_id, author_id, canonical_id, class, organisation_id, contributed_at, created_at, merged_at, closed_at, open_until, state, milestone_id, milestone_inferred, type, labelled_community, ready_at, first_response_at, first_team_review_at, origin';
 const AUTHOR_MONTH_COLUMNS = 'month, project_id, canonical_id, class, organisation_id, merged, merged_feature, merged_typed, opened, first_merged_at';
 const ACTIVITY_MONTH_COLUMNS = 'month, project_id, canonical_id, kind, class, organisation_id, activities, first_at, last_at';
 const ACTIVITY_SPAN_COLUMNS = 'canonical_id, project_id, kind, class, organisation_id, activities, first_at, last_at';

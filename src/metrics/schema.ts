@@ -24,6 +24,9 @@ export const kpiMergeRequests = pgTable(
     mergedAt: at('merged_at'),
     // Closed without being merged.
     closedAt: at('closed_at'),
+    // The end of the span the MR was open: merged or closed, 'infinity' while open, null when it was
+    // closed at an unknown time. Open at t ⇔ created_at < t ≤ open_until; indexed for OCMA and backlog.
+    openUntil: at('open_until'),
     state: text('state').notNull(),
     milestoneId: ref('milestone_id'),
     // The milestone was not set on the MR but taken from the one whose dates contain merged_at.
@@ -40,6 +43,7 @@ export const kpiMergeRequests = pgTable(
     index('kpi_merge_requests_merged').on(t.mergedAt),
     index('kpi_merge_requests_created').on(t.createdAt),
     index('kpi_merge_requests_closed').on(t.closedAt),
+    index('kpi_merge_requests_open_until').on(t.openUntil),
     index('kpi_merge_requests_canonical').on(t.canonicalId),
     index('kpi_merge_requests_author').on(t.authorId),
   ],

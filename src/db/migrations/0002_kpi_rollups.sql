@@ -56,6 +56,7 @@ CREATE TABLE "kpi_merge_requests" (
 	"created_at" timestamp with time zone,
 	"merged_at" timestamp with time zone,
 	"closed_at" timestamp with time zone,
+	"open_until" timestamp with time zone,
 	"state" text NOT NULL,
 	"milestone_id" bigint,
 	"milestone_inferred" boolean DEFAULT false NOT NULL,
@@ -89,6 +90,7 @@ CREATE INDEX "kpi_author_months_canonical" ON "kpi_author_months" USING btree ("
 CREATE INDEX "kpi_merge_requests_merged" ON "kpi_merge_requests" USING btree ("merged_at");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_created" ON "kpi_merge_requests" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_closed" ON "kpi_merge_requests" USING btree ("closed_at");--> statement-breakpoint
+CREATE INDEX "kpi_merge_requests_open_until" ON "kpi_merge_requests" USING btree ("open_until");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_canonical" ON "kpi_merge_requests" USING btree ("canonical_id");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_author" ON "kpi_merge_requests" USING btree ("author_id");--> statement-breakpoint
 CREATE INDEX "comments_author" ON "comments" USING btree ("author_id");--> statement-breakpoint

@@ -1,9 +1,8 @@
 import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
 
-// Open at instant t: opened before t, and merged or closed at or after t, or still open.
-const openAt = (t: string) =>
-  `f.created_at < ${t} AND (coalesce(f.merged_at, f.closed_at) >= ${t} OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened'))`;
+// Open at instant t: opened before t, and merged or closed at or after t, or still open (open_until is 'infinity').
+const openAt = (t: string) => `f.created_at < ${t} AND f.open_until >= ${t}`;
 
 /**
  * Open community MR age (OCMA): on a day, the median age of the community merge requests open then. A
@@ -34,10 +33,10 @@ export const ocma = defineKpi({
     // The MRs open at some point of the range, once, before meeting each period's end.
     const rows = await context.session.query<{ key: string; median: unknown; open: unknown }>(
       `WITH candidates AS MATERIALIZED (
-         SELECT f.created_at, f.merged_at, f.closed_at, f.state FROM ${context.relations.mergeRequests} f
-          WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
+         SELECT f.created_at, f.open_until FROM ${context.relations.mergeRequests} f
+          WHERE f.open_until >= (${q.param(first)}::date::timestamp AT TIME ZONE 'UTC') + interval '1 day'
             AND f.created_at < (${q.param(last)}::date::timestamp AT TIME ZONE 'UTC')
-            AND (coalesce(f.merged_at, f.closed_at) >= (${q.param(first)}::date::timestamp AT TIME ZONE 'UTC') OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened')))
+            AND ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')})
        SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.end_at - f.created_at) / 86400) AS median, count(*) AS open
          FROM ${periodsRelation(q, f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
         GROUP BY p.key`,
