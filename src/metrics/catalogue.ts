@@ -1,12 +1,16 @@
 import type { AnyKpi } from './kpi.ts';
+import { coaches } from './kpis/coaches.ts';
 import { communityMergedMrs } from './kpis/community-merged-mrs.ts';
 import { communityMergedMrsPerRelease } from './kpis/community-merged-mrs-per-release.ts';
 import { communityMrBacklog } from './kpis/community-mr-backlog.ts';
 import { communityMrPercentage } from './kpis/community-mr-percentage.ts';
 import { featureCommunityMrs } from './kpis/feature-community-mrs.ts';
 import { firstTimeContributors } from './kpis/first-time-contributors.ts';
+import { leadingOrganisations } from './kpis/leading-organisations.ts';
+import { mrarr } from './kpis/mrarr.ts';
 import { ocma } from './kpis/ocma.ts';
 import { returningContributors } from './kpis/returning-contributors.ts';
+import { timeToFirstReview } from './kpis/time-to-first-review.ts';
 import { uwcc } from './kpis/uwcc.ts';
 
 /** Every KPI, in the order reports list them. One file each under kpis/. */
@@ -18,7 +22,11 @@ export const KPIS: readonly AnyKpi[] = [
   firstTimeContributors,
   returningContributors,
   ocma,
+  mrarr,
+  leadingOrganisations,
+  coaches,
   featureCommunityMrs,
   communityMrPercentage,
+  timeToFirstReview,
   communityMrBacklog,
 ];
