@@ -10,6 +10,7 @@ import { leadingOrganisations } from './kpis/leading-organisations.ts';
 import { mrarr } from './kpis/mrarr.ts';
 import { ocma } from './kpis/ocma.ts';
 import { returningContributors } from './kpis/returning-contributors.ts';
+import { reviewResponseSlo } from './kpis/review-response-slo.ts';
 import { timeToFirstReview } from './kpis/time-to-first-review.ts';
 import { uwcc } from './kpis/uwcc.ts';
 
@@ -24,6 +25,7 @@ export const KPIS: readonly AnyKpi[] = [
   ocma,
   mrarr,
   leadingOrganisations,
+  reviewResponseSlo,
   coaches,
   featureCommunityMrs,
   communityMrPercentage,

@@ -64,3 +64,87 @@ test('time to first review', async () => {
     await db.close();
   }
 });
+
+test('review-response SLO by segment, in business days', async () => {
+  const db = await openTestDatabase();
+  try {
+    const request = (number: number, reviewer: string, at: string) => ({ type: 'review', project, merge_request: number, reviewer, kind: 'review_requested', occurred_at: at });
+    await load(db, [
+      { type: 'project', platform: 'gitlab', path: 'acme/app' },
+      { type: 'organisation', name: 'Lead' },
+      ...['lee', 'ole', 'tea', 'rev', 'rev2'].map((key) => ({ type: 'person', key, name: key })),
+      { type: 'person', key: 'bot', name: 'bot', bot: true },
+      { type: 'affiliation', person: 'lee', organisation: 'Lead', valid_from: '2023-01-01' },
+      ...['tea', 'rev', 'rev2'].map((person) => ({ type: 'team_membership', person, valid_from: '2020-01-01', source: 'roster' })),
+      // With a threshold of 2, lee's two March MRs make Lead leading on 1 April, 1 May and 1 June.
+      mr(1, 'lee', '2024-03-09T00:00:00Z', { state: 'merged', merged_at: '2024-03-10T00:00:00Z' }),
+      mr(2, 'lee', '2024-03-10T00:00:00Z', { state: 'merged', merged_at: '2024-03-11T00:00:00Z' }),
+      // #10 Lead, opened in April (leading, SLO 4): rev Fri 05-03 12:00 → Wed 05-08 12:00 = 3 business days, met;
+      // rev2 → note Fri 05-10 00:00 = 4.5, missed.
+      mr(10, 'lee', '2024-04-20T00:00:00Z'),
+      request(10, 'rev', '2024-05-03T12:00:00Z'),
+      request(10, 'rev2', '2024-05-03T12:00:00Z'),
+      { type: 'review', project, merge_request: 10, reviewer: 'rev', kind: 'reviewed', occurred_at: '2024-05-08T12:00:00Z' },
+      comment(10, 'rev2', '2024-05-10T00:00:00Z'),
+      // #11 team (SLO 2): rev Mon 09:00 → approval Wed 10:00 = 2.04, missed; rev2 → note Tue 09:00 = 1, met; the bot is left out.
+      mr(11, 'tea', '2024-05-06T00:00:00Z'),
+      request(11, 'rev', '2024-05-06T09:00:00Z'),
+      request(11, 'rev2', '2024-05-06T09:00:00Z'),
+      request(11, 'bot', '2024-05-06T09:00:00Z'),
+      { type: 'review', project, merge_request: 11, reviewer: 'rev', kind: 'approved', occurred_at: '2024-05-08T10:00:00Z' },
+      comment(11, 'rev2', '2024-05-07T09:00:00Z'),
+      // #12 unaffiliated and not leading: no SLO.
+      mr(12, 'ole', '2024-05-02T00:00:00Z'),
+      request(12, 'rev', '2024-05-02T00:00:00Z'),
+      // #13 Lead (leading in May): Fri 05-24 12:00 → Thu 05-30 18:00 = 4.25, missed; 3.25 and met with US holidays
+      // (Memorial Day, Monday 05-27).
+      mr(13, 'lee', '2024-05-24T00:00:00Z'),
+      request(13, 'rev', '2024-05-24T12:00:00Z'),
+      comment(13, 'rev', '2024-05-30T18:00:00Z'),
+      // #14 team, never answered, still open: missed. #15 team, merged 12 hours after the request, unanswered: pending.
+      mr(14, 'tea', '2024-05-28T00:00:00Z'),
+      request(14, 'rev', '2024-05-29T00:00:00Z'),
+      mr(15, 'tea', '2024-05-28T00:00:00Z', { state: 'merged', merged_at: '2024-05-29T12:00:00Z' }),
+      request(15, 'rev', '2024-05-29T00:00:00Z'),
+    ]);
+    const may = { from: '2024-05', to: '2024-05', parameters: { threshold: 2 } };
+    // Leading: met #10 rev; missed #10 rev2, #13 → 33.33. Team: met #11 rev2; missed #11 rev, #14 → 33.33. All: 2 of 6.
+    const slo = await kpi(db, 'review-response-slo', may);
+    assert.deepEqual(values(slo), { '2024-05': 33.33 });
+    assert.deepEqual(slo.points[0]?.values, { leading: 33.33, team: 33.33, met: 2, missed: 4, pending: 1 });
+    // With US public holidays #13 is met: leading 2 of 3, all 3 of 6.
+    const us = await kpi(db, 'review-response-slo', { ...may, parameters: { threshold: 2, holidays: 'US' } });
+    assert.deepEqual(us.points[0]?.values, { leading: 66.67, team: 33.33, met: 3, missed: 3, pending: 1 });
+    // The wider community alone: the leading segment.
+    assert.deepEqual(values(await kpi(db, 'review-response-slo', { ...may, population: 'community' })), { '2024-05': 33.33 });
+    // At the default threshold (20) nobody leads: only the team's requests have an SLO.
+    assert.deepEqual(values(await kpi(db, 'review-response-slo', { from: '2024-05', to: '2024-05' })), { '2024-05': 33.33 });
+    assert.deepEqual((await kpi(db, 'review-response-slo', { from: '2024-05', to: '2024-05' })).points[0]?.values?.leading, null);
+
+    // Unanswered requests on open MRs (#12, #14) have waited until now: their business days are left out of the comparison.
+    const explained = await explainKpi(db, 'review-response-slo', '2024-05', { parameters: { threshold: 2 } });
+    const stillWaiting = new Set(['acme/app!12', 'acme/app!14']);
+    assert.deepEqual(
+      explained.rows.map((r) => [r.merge_request, r.reviewer, r.segment, r.status, stillWaiting.has(String(r.merge_request)) ? null : r.business_days]),
+      [
+        ['acme/app!12', 'rev', 'other', 'none', null],
+        ['acme/app!10', 'rev', 'leading', 'met', 3],
+        ['acme/app!10', 'rev2', 'leading', 'missed', 4.5],
+        ['acme/app!11', 'rev', 'team', 'missed', 2.04],
+        ['acme/app!11', 'rev2', 'team', 'met', 1],
+        ['acme/app!13', 'rev', 'leading', 'missed', 4.25],
+        ['acme/app!14', 'rev', 'team', 'missed', null],
+        ['acme/app!15', 'rev', 'team', 'pending', 0.5],
+      ],
+    );
+    await assert.rejects(kpi(db, 'review-response-slo', { ...may, parameters: { holidays: 'XX' } }), /holidays/);
+
+    // Incremental refresh: rev answers #14 on Thursday 05-30 00:00 (1 business day, met) under a second identity
+    // merged into rev. Team: met 2, missed 1; all: 3 of 6.
+    await load(db, [{ type: 'person', key: 'rev-alt', name: 'rev (alt)', merged_into: 'rev' }, comment(14, 'rev-alt', '2024-05-30T00:00:00Z')]);
+    const later = await kpi(db, 'review-response-slo', may);
+    assert.deepEqual(later.points[0]?.values, { leading: 33.33, team: 66.67, met: 3, missed: 3, pending: 1 });
+  } finally {
+    await db.close();
+  }
+});
