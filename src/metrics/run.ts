@@ -136,8 +136,9 @@ export async function explainKpi(
 ): Promise<Explanation & { kpi: string; period: Period; value: Point | undefined }> {
   const kpi = findKpi(id);
   const grain = input.grain ?? (kpi.grains.includes('release') && !/^\d{4}/.test(period) ? 'release' : grainOfKey(period, kpi.defaultGrain));
-  const bounds = grain === 'release' ? {} : boundsOfKey(period, grain);
-  const prepared = await prepare(session, id, { ...input, grain, ...(grain === 'release' ? {} : bounds) }, options.relations ?? ROLLED_UP, options.today ?? new Date());
+  // A release is found by its title among all milestones unless a range is given, not only those due in the last twelve months.
+  const bounds = grain === 'release' ? { from: input.from ?? '1970', to: input.to ?? '2999' } : boundsOfKey(period, grain);
+  const prepared = await prepare(session, id, { ...input, grain, ...bounds }, options.relations ?? ROLLED_UP, options.today ?? new Date());
   const found = prepared.context.filters.periods.find((p) => p.key === period);
   if (!found) throw new KpiError(`period: no ${grain} "${period}" ${grain === 'release' ? 'among the milestones of the chosen projects' : ''}`.trim());
   prepared.context.filters.periods = [found];
