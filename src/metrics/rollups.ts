@@ -126,7 +126,7 @@ export function authorMonthsSql(mergeRequests: string, restriction: string): str
                  sum(e.opened)::int AS opened, min(e.first_merged_at) AS first_merged_at
       FROM (
         SELECT date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, f.project_id, f.canonical_id, f.class, f.organisation_id,
-               1 AS merged, (f.type = 'feature')::int AS merged_feature, (f.type IS NOT NULL)::int AS merged_typed, 0 AS opened, f.merged_at AS first_merged_at
+               1 AS merged, (f.type IS NOT DISTINCT FROM 'feature')::int AS merged_feature, (f.type IS NOT NULL)::int AS merged_typed, 0 AS opened, f.merged_at AS first_merged_at
           FROM ${mergeRequests} f WHERE f.merged_at IS NOT NULL AND f.canonical_id IS NOT NULL AND ${restriction}
         UNION ALL
         SELECT date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date, f.project_id, f.canonical_id, f.class, f.organisation_id, 0, 0, 0, 1, NULL
