@@ -23,7 +23,7 @@ const feature = { labels: ['type::feature'] };
 //   May:  #2 ann c feature (milestone 17.1 set), #3 bo c bug, #4 bo c untyped, #7 cy c feature, #9 tea t, #11 bot b
 //   June: #5 bo c feature (milestone 17.1 set), #8 dee c untyped (as dee2, merged into dee), #10 tea t
 // Before the range: #1 ann c (2024-03), #6 cy t (2023-06, cy was team until 2024-01-01).
-// Open or closed: #12 ann opened 04-20, still open; #13 bo opened 05-25, closed 06-05.
+// Open or closed: #12 ann opened 04-20, still open; #13 bo opened 05-25, closed 06-05. #8 was opened 05-31.
 const records = [
   { type: 'project', platform: 'gitlab', path: 'acme/app' },
   { type: 'person', key: 'ann', name: 'Ann' },
@@ -44,7 +44,8 @@ const records = [
   mr(5, 'bo', '2024-05-30', '2024-06-03', { work_type: 'feature', milestone: '17.1', milestone_scope: 'acme' }),
   mr(6, 'cy', '2023-06-01', '2023-06-02'),
   mr(7, 'cy', '2024-05-10', '2024-05-12', feature),
-  mr(8, 'dee2', '2024-06-09', '2024-06-10'),
+  // Untyped and merged the month after it was opened: dee's June row has merged MRs only.
+  mr(8, 'dee2', '2024-05-31', '2024-06-10'),
   mr(9, 'tea', '2024-05-14', '2024-05-15', feature),
   mr(10, 'tea', '2024-06-14', '2024-06-15'),
   mr(11, 'bot', '2024-05-14', '2024-05-15'),
@@ -134,13 +135,13 @@ test('community MR percentage, feature share, per-release counts and backlog', a
       ],
     );
 
-    // Open community MRs at the end of April: #2 (opened 04-28), #12. Of May: #5 (opened 05-30), #12, #13 (closed 06-05). Of June: #12.
-    assert.deepEqual(values(await kpi(db, 'community-mr-backlog', range)), { '2024-04': 2, '2024-05': 3, '2024-06': 1 });
-    // Days: at the end of 2024-06-04, #13 is still open (closed 06-05 12:00) and #5 merged (06-03).
+    // Open community MRs at the end of April: #2 (opened 04-28), #12. Of May: #5 (opened 05-30), #8 (05-31), #12, #13 (closed 06-05). Of June: #12.
+    assert.deepEqual(values(await kpi(db, 'community-mr-backlog', range)), { '2024-04': 2, '2024-05': 4, '2024-06': 1 });
+    // Days: at the end of 2024-06-04, #8 and #13 are still open (closed 06-05 12:00) and #5 merged (06-03).
     assert.deepEqual(values(await kpi(db, 'community-mr-backlog', { from: '2024-06-03', to: '2024-06-05', grain: 'day' })), {
-      '2024-06-03': 2,
-      '2024-06-04': 2,
-      '2024-06-05': 1,
+      '2024-06-03': 3,
+      '2024-06-04': 3,
+      '2024-06-05': 2,
     });
   } finally {
     await db.close();
