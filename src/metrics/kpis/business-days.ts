@@ -5,15 +5,17 @@ import Holidays from 'date-holidays';
  * business time is the number of business days before its day (counted from a Monday in 1970) plus the
  * elapsed fraction of its day when that day is a business day, so the difference of two instants is the
  * business days between them: Friday 17:00 → Monday 09:00 is 0.67, a request on Saturday starts Monday.
- * `holidays` is a SQL expression of type date[] holding weekday holidays only.
+ * `holidays` is a SQL expression of type date[] holding weekday holidays only, or null for none (the
+ * cheaper form: no per-row look-up).
  */
-export function businessTimeSql(instant: string, holidays: string): string {
+export function businessTimeSql(instant: string, holidays: string | null): string {
   const day = `(${instant} AT TIME ZONE 'UTC')::date`;
   const n = `(${day} - DATE '1970-01-05')`;
+  const fraction = `extract(epoch FROM ${instant} - (${day}::timestamp AT TIME ZONE 'UTC'))::float8 / 86400`;
+  if (holidays === null) return `(((${n} / 7) * 5 + least(${n} % 7, 5))::float8 + CASE WHEN ${n} % 7 < 5 THEN ${fraction} ELSE 0 END)`;
   return `(((${n} / 7) * 5 + least(${n} % 7, 5))::float8
     - (SELECT count(*) FROM unnest(${holidays}) h WHERE h < ${day})::float8
-    + CASE WHEN ${n} % 7 < 5 AND NOT (${day} = ANY(${holidays}))
-           THEN extract(epoch FROM ${instant} - (${day}::timestamp AT TIME ZONE 'UTC'))::float8 / 86400 ELSE 0 END)`;
+    + CASE WHEN ${n} % 7 < 5 AND NOT (${day} = ANY(${holidays})) THEN ${fraction} ELSE 0 END)`;
 }
 
 /** A country (or country-state, e.g. "DE-BY") date-holidays knows. */

@@ -21,15 +21,22 @@ export type LeadingParameters = z.output<typeof leadingParameters>;
 export function leadingSql(context: KpiContext<unknown>, q: Query, months: string, parameters: LeadingParameters): string {
   const f = context.filters;
   const organisation = parameters.rollUpToParent ? 'coalesce(root.root_id, am.organisation_id)' : 'am.organisation_id';
-  return `SELECT lm.month, ${leadingEntity('am.organisation_id', organisation, 'am.canonical_id')} AS entity,
-                 CASE WHEN am.organisation_id <> 0 THEN ${organisation} END AS organisation_id,
-                 CASE WHEN am.organisation_id = 0 THEN am.canonical_id END AS canonical_id, sum(am.merged) AS merged
-      FROM (${months}) lm
-      JOIN ${context.relations.authorMonths} am ON am.month >= (lm.month - interval '3 months')::date AND am.month < lm.month
-      ${parameters.rollUpToParent ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = am.organisation_id` : ''}
-     WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am', 'community')} AND ${inOrganisation(q, f, 'am')}
+  // Each month's merged MRs per entity once, over the months some evaluation needs (bounds the planner can use
+  // on the month index), then summed over each evaluation's three months.
+  return `WITH evaluated AS MATERIALIZED (${months}),
+    monthly AS MATERIALIZED (
+      SELECT am.month, ${leadingEntity('am.organisation_id', organisation, 'am.canonical_id')} AS entity,
+             CASE WHEN am.organisation_id <> 0 THEN ${organisation} END AS organisation_id,
+             CASE WHEN am.organisation_id = 0 THEN am.canonical_id END AS canonical_id, sum(am.merged) AS merged
+        FROM ${context.relations.authorMonths} am
+        ${parameters.rollUpToParent ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = am.organisation_id` : ''}
+       WHERE am.month >= ((SELECT min(month) FROM evaluated) - interval '3 months')::date AND am.month < (SELECT max(month) FROM evaluated)
+         AND am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am', 'community')} AND ${inOrganisation(q, f, 'am')}
+       GROUP BY 1, 2, 3, 4)
+    SELECT e.month, m.entity, m.organisation_id, m.canonical_id, sum(m.merged) AS merged
+      FROM evaluated e JOIN monthly m ON m.month >= (e.month - interval '3 months')::date AND m.month < e.month
      GROUP BY 1, 2, 3, 4
-     HAVING sum(am.merged) >= ${q.param(parameters.threshold)}::int`;
+    HAVING sum(m.merged) >= ${q.param(parameters.threshold)}::int`;
 }
 
 /** The text key of the entity that can hold the leading status: an organisation, or an unaffiliated person. */

@@ -24,7 +24,8 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
   const f = context.filters;
   const parameters = context.parameters;
   const lastYear = Math.max(new Date().getUTCFullYear(), Number((periods.at(-1)?.end ?? f.to).slice(0, 4)));
-  const holidays = q.param(weekdayHolidays(parameters.holidays, Number((periods[0]?.start ?? f.from).slice(0, 4)), lastYear), '::date[]');
+  const holidayList = weekdayHolidays(parameters.holidays, Number((periods[0]?.start ?? f.from).slice(0, 4)), lastYear);
+  const holidays = holidayList.length > 0 ? q.param(holidayList, '::date[]') : null;
   const organisation = parameters.rollUpToParent ? 'coalesce(root.root_id, f.organisation_id)' : 'f.organisation_id';
   // The leading status is the organisation's own, whatever organisation the report is filtered to.
   const everyOrganisation = { ...context, filters: { ...f, organisationIds: null } };
