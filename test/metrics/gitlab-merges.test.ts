@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { explainKpi } from '../../src/metrics/run.ts';
+import { explainKpi, runKpi } from '../../src/metrics/run.ts';
 import { openTestDatabase } from '../helpers/database.ts';
 import { kpi, load, values } from './helpers.ts';
 
@@ -92,6 +92,16 @@ test('first-time and returning contributors', async () => {
         ['ann', 'returning', 'acme/app!1'],
       ],
     );
+    // This data has no review requests, no ARR and no coaches: those KPIs say so instead of printing 0.
+    for (const [id, reason] of [
+      ['review-response-slo', /no review requests/],
+      ['mrarr', /no organisation has an ARR/],
+      ['coaches', /coach role/],
+    ] as const) {
+      const result = await runKpi(db, id, range);
+      assert.equal(result.available, false, id);
+      assert.match(result.reason ?? '', reason);
+    }
   } finally {
     await db.close();
   }

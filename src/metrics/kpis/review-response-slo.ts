@@ -31,7 +31,8 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
   const everyOrganisation = { ...context, filters: { ...f, organisationIds: null } };
   return `WITH requests AS MATERIALIZED (
       SELECT p.key, rr.merge_request_id, rr.reviewer_canonical_id, rr.requested_at, rr.responded_at,
-             f.class AS author_class, f.canonical_id AS author_canonical_id, coalesce(f.merged_at, f.closed_at) AS ended_at,
+             greatest(rr.requested_at, coalesce(rr.responded_at, f.merged_at, f.closed_at, now())) AS until_at,
+             f.class AS author_class, f.canonical_id AS author_canonical_id,
              date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date AS opened_month,
              ${leadingEntity('f.organisation_id', organisation, 'f.canonical_id')} AS entity
         FROM ${periodsRelation(q, periods)} p
@@ -41,18 +42,18 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
        WHERE rr.reviewer_class <> 'bot' AND rr.reviewer_canonical_id IS DISTINCT FROM f.canonical_id
          AND ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}),
     leaders AS MATERIALIZED (${leadingSql(everyOrganisation, q, 'SELECT DISTINCT opened_month AS month FROM requests WHERE opened_month IS NOT NULL', parameters)}),
-    segmented AS (
+    segmented AS MATERIALIZED (
       SELECT r.*, CASE WHEN r.author_class = 'team' THEN 'team'
                        -- One uncorrelated key lookup (a hashed subplan), not a join that sorts every request.
-                       WHEN r.opened_month::text || ' ' || r.entity IN (SELECT l.month::text || ' ' || l.entity FROM leaders l) THEN 'leading' ELSE 'other' END AS segment,
-             ${businessTimeSql(`greatest(r.requested_at, coalesce(r.responded_at, r.ended_at, now()))`, holidays)} - ${businessTimeSql('r.requested_at', holidays)} AS business_days
-        FROM requests r)
-    SELECT s.*, CASE s.segment WHEN 'team' THEN ${q.param(parameters.teamSlo)}::float8 WHEN 'leading' THEN ${q.param(parameters.leadingSlo)}::float8 END AS slo
-      FROM segmented s`;
-}
-
-function statusSql(r: string): string {
-  return `CASE WHEN ${r}.slo IS NULL THEN 'none' WHEN ${r}.business_days >= ${r}.slo THEN 'missed' WHEN ${r}.responded_at IS NOT NULL THEN 'met' ELSE 'pending' END`;
+                       WHEN r.opened_month::text || ' ' || r.entity IN (SELECT l.month::text || ' ' || l.entity FROM leaders l) THEN 'leading' ELSE 'other' END AS segment
+        FROM requests r),
+    -- Materialised so that each request's business days are computed once, not once per reference.
+    measured AS MATERIALIZED (
+      SELECT s.*, CASE s.segment WHEN 'team' THEN ${q.param(parameters.teamSlo)}::float8 WHEN 'leading' THEN ${q.param(parameters.leadingSlo)}::float8 END AS slo,
+             ${businessTimeSql('s.until_at', holidays)} - ${businessTimeSql('s.requested_at', holidays)} AS business_days
+        FROM segmented s)
+    SELECT m.*, CASE WHEN m.slo IS NULL THEN 'none' WHEN m.business_days >= m.slo THEN 'missed' WHEN m.responded_at IS NOT NULL THEN 'met' ELSE 'pending' END AS status
+      FROM measured m`;
 }
 
 /** Review-response SLO: the share of review requests answered within their service level. */
@@ -78,12 +79,12 @@ export const reviewResponseSlo = defineKpi<Parameters>({
     const q = new Query();
     const rows = await context.session.query<Record<string, unknown> & { key: string }>(
       `SELECT r.key,
-              count(*) FILTER (WHERE ${statusSql('r')} = 'met') AS met, count(*) FILTER (WHERE ${statusSql('r')} = 'missed') AS missed,
-              count(*) FILTER (WHERE ${statusSql('r')} = 'pending') AS pending,
-              count(*) FILTER (WHERE r.segment = 'leading' AND ${statusSql('r')} = 'met') AS leading_met,
-              count(*) FILTER (WHERE r.segment = 'leading' AND ${statusSql('r')} = 'missed') AS leading_missed,
-              count(*) FILTER (WHERE r.segment = 'team' AND ${statusSql('r')} = 'met') AS team_met,
-              count(*) FILTER (WHERE r.segment = 'team' AND ${statusSql('r')} = 'missed') AS team_missed
+              count(*) FILTER (WHERE r.status = 'met') AS met, count(*) FILTER (WHERE r.status = 'missed') AS missed,
+              count(*) FILTER (WHERE r.status = 'pending') AS pending,
+              count(*) FILTER (WHERE r.segment = 'leading' AND r.status = 'met') AS leading_met,
+              count(*) FILTER (WHERE r.segment = 'leading' AND r.status = 'missed') AS leading_missed,
+              count(*) FILTER (WHERE r.segment = 'team' AND r.status = 'met') AS team_met,
+              count(*) FILTER (WHERE r.segment = 'team' AND r.status = 'missed') AS team_missed
          FROM (${requestsSql(context, q, context.filters.periods)}) r
         GROUP BY r.key`,
       q.params,
@@ -110,7 +111,7 @@ export const reviewResponseSlo = defineKpi<Parameters>({
     const rows = await context.session.query(
       `SELECT pr.path || '!' || m.number AS merge_request, coalesce(author.name, author.key) AS author, r.segment,
               coalesce(reviewer.name, reviewer.key) AS reviewer, r.requested_at, r.responded_at,
-              round(r.business_days::numeric, 2)::float8 AS business_days, r.slo, ${statusSql('r')} AS status
+              round(r.business_days::numeric, 2)::float8 AS business_days, r.slo, r.status AS status
          FROM (${requestsSql(context, q, [period])}) r
          JOIN merge_requests m ON m.id = r.merge_request_id JOIN projects pr ON pr.id = m.project_id
          LEFT JOIN people author ON author.id = r.author_canonical_id
