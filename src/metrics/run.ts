@@ -135,7 +135,9 @@ export async function explainKpi(
   options: { relations?: Relations; today?: Date } = {},
 ): Promise<Explanation & { kpi: string; period: Period; value: Point | undefined }> {
   const kpi = findKpi(id);
-  const grain = input.grain ?? (kpi.grains.includes('release') && !/^\d{4}/.test(period) ? 'release' : grainOfKey(period, kpi.defaultGrain));
+  // A YYYY-MM-DD key is a week for a KPI measured by weeks but not by days.
+  const dayKey = kpi.grains.includes('week') && (kpi.defaultGrain === 'week' || !kpi.grains.includes('day')) ? 'week' : kpi.defaultGrain;
+  const grain = input.grain ?? (kpi.grains.includes('release') && !/^\d{4}/.test(period) ? 'release' : grainOfKey(period, dayKey));
   // A release is found by its title among all milestones unless a range is given, not only those due in the last twelve months.
   const bounds = grain === 'release' ? { from: input.from ?? '1970', to: input.to ?? '2999' } : boundsOfKey(period, grain);
   const prepared = await prepare(session, id, { ...input, grain, ...bounds }, options.relations ?? ROLLED_UP, options.today ?? new Date());

@@ -60,6 +60,13 @@ test('time to first review', async () => {
         ['acme/app!4', null],
       ],
     );
+    // A week is named by its Monday: 2024-04-29 holds #5 (ready 04-30), #1 (05-01) and #2 (ready 05-03): [0, 6, 24] → 6.
+    const week = await explainKpi(db, 'time-to-first-review', '2024-04-29');
+    assert.deepEqual(
+      week.rows.map((r) => r.merge_request),
+      ['acme/app!5', 'acme/app!1', 'acme/app!2'],
+    );
+    assert.equal(week.value?.value, 6);
   } finally {
     await db.close();
   }
