@@ -151,6 +151,10 @@ test('review-response SLO by segment, in business days', async () => {
     await load(db, [{ type: 'person', key: 'rev-alt', name: 'rev (alt)', merged_into: 'rev' }, comment(14, 'rev-alt', '2024-05-30T00:00:00Z')]);
     const later = await kpi(db, 'review-response-slo', may);
     assert.deepEqual(later.points[0]?.values, { leading: 33.33, team: 66.67, met: 3, missed: 3, pending: 1 });
+    // rev2 turns out to be a bot: its requests (#10 missed, #11 met) leave. Leading: #10 rev met, #13 missed; team: #14 met, #11 rev missed.
+    await load(db, [{ type: 'person', key: 'rev2', name: 'rev2', bot: true }]);
+    const withoutBot = await kpi(db, 'review-response-slo', may);
+    assert.deepEqual(withoutBot.points[0]?.values, { leading: 50, team: 50, met: 2, missed: 2, pending: 1 });
   } finally {
     await db.close();
   }
