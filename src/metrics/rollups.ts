@@ -13,6 +13,8 @@ import { readSetting, writeSetting } from '../settings/index.ts';
  *   kpi_author_months    merged / opened MRs per (month, project, canonical author, class, organisation)
  *   kpi_activity_months  activities per (month, project, canonical person, kind, class, organisation)
  *   kpi_activity_spans   the same over all time: first and last instant per (canonical person, project, kind, class, organisation)
+ *   kpi_review_requests  one row per review request: the reviewer (canonical person, class) and when they
+ *                        first responded (review, approval or note) after the request
  *
  * Each is defined once, as a SELECT over the raw tables (below). A refresh materialises those SELECTs: in
  * full, or only for what the triggers queued in `kpi_changes` since the last refresh (the MRs that changed
@@ -45,6 +47,7 @@ export interface Relations {
   authorMonths: string;
   activityMonths: string;
   activitySpans: string;
+  reviewRequests: string;
 }
 
 export const ROLLED_UP: Relations = {
@@ -52,6 +55,7 @@ export const ROLLED_UP: Relations = {
   authorMonths: 'kpi_author_months',
   activityMonths: 'kpi_activity_months',
   activitySpans: 'kpi_activity_spans',
+  reviewRequests: 'kpi_review_requests',
 };
 
 /** The unrolled relations: every KPI computed straight from the raw tables. Slow; for tests and checks. */
@@ -63,6 +67,7 @@ export function unrolledRelations(rules: ClassificationRules): Relations {
     authorMonths: `(${authorMonthsSql(mergeRequests, 'true')})`,
     activityMonths,
     activitySpans: `(${activitySpansSql(activityMonths, 'true')})`,
+    reviewRequests: `(${reviewRequestsSql(rules, 'true')})`,
   };
 }
 
@@ -190,11 +195,41 @@ export function activitySpansSql(activityMonths: string, restriction: string): s
      GROUP BY am.canonical_id, am.project_id, am.kind, am.class, am.organisation_id`;
 }
 
+/**
+ * kpi_review_requests as a SELECT over the raw tables, for the MRs `restriction` (over `m`) admits. The
+ * response to a request is the reviewer's first review, approval or human note on the MR at or after it,
+ * by any identity of the reviewer's canonical person.
+ */
+export function reviewRequestsSql(rules: ClassificationRules, restriction: string): string {
+  return `WITH mrs AS MATERIALIZED (SELECT m.id, m.project_id, m.number FROM merge_requests m WHERE ${restriction}),
+    requests AS MATERIALIZED (
+      SELECT r.merge_request_id, mrs.project_id, r.reviewer_id, r.occurred_at AS requested_at
+        FROM reviews r JOIN mrs ON mrs.id = r.merge_request_id WHERE r.kind = 'review_requested'),
+    reviewers AS MATERIALIZED (${classificationSql(rules, 'SELECT reviewer_id, requested_at FROM requests')}),
+    canon AS MATERIALIZED (SELECT person_id, canonical_id FROM person_canonical),
+    responses AS MATERIALIZED (
+      SELECT x.merge_request_id, coalesce(cn.canonical_id, x.person_id) AS canonical_id, x.at
+        FROM (SELECT mrs.id AS merge_request_id, c.author_id AS person_id, c.created_at AS at
+                FROM mrs JOIN comments c ON c.project_id = mrs.project_id AND c.target_type = 'merge_request' AND c.target_ref = mrs.number::text
+               WHERE NOT c.system AND c.author_id IS NOT NULL AND mrs.id IN (SELECT merge_request_id FROM requests)
+              UNION ALL
+              SELECT r.merge_request_id, r.reviewer_id, r.occurred_at
+                FROM reviews r WHERE r.kind IN ('reviewed', 'approved') AND r.merge_request_id IN (SELECT merge_request_id FROM requests)) x
+        LEFT JOIN canon cn ON cn.person_id = x.person_id)
+    SELECT rq.merge_request_id, rq.project_id, rq.reviewer_id, rv.canonical_id AS reviewer_canonical_id, rv.class AS reviewer_class,
+           rq.requested_at, min(rs.at) AS responded_at
+      FROM requests rq
+      JOIN reviewers rv ON rv.person_id = rq.reviewer_id AND rv.at = rq.requested_at
+      LEFT JOIN responses rs ON rs.merge_request_id = rq.merge_request_id AND rs.canonical_id = rv.canonical_id AND rs.at >= rq.requested_at
+     GROUP BY rq.merge_request_id, rq.project_id, rq.reviewer_id, rv.canonical_id, rv.class, rq.requested_at`;
+}
+
 const FACT_COLUMNS =
   'merge_request_id, project_id, author_id, canonical_id, class, organisation_id, contributed_at, created_at, merged_at, closed_at, open_until, state, milestone_id, milestone_inferred, type, labelled_community, ready_at, first_response_at, first_team_review_at, origin';
 const AUTHOR_MONTH_COLUMNS = 'month, project_id, canonical_id, class, organisation_id, merged, merged_feature, merged_typed, opened, first_merged_at';
 const ACTIVITY_MONTH_COLUMNS = 'month, project_id, canonical_id, kind, class, organisation_id, activities, first_at, last_at';
 const ACTIVITY_SPAN_COLUMNS = 'canonical_id, project_id, kind, class, organisation_id, activities, first_at, last_at';
+const REVIEW_REQUEST_COLUMNS = 'merge_request_id, project_id, reviewer_id, reviewer_canonical_id, reviewer_class, requested_at, responded_at';
 
 export function rulesDigest(rules: ClassificationRules): string {
   return createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 16);
@@ -256,13 +291,14 @@ export async function refreshRollups(db: Database, options: { full?: boolean } =
 }
 
 async function rebuildAll(tx: Session, rules: ClassificationRules) {
-  await tx.query('TRUNCATE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_canonical, kpi_changes');
+  await tx.query('TRUNCATE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_review_requests, kpi_canonical, kpi_changes');
   await tx.query(`INSERT INTO kpi_merge_requests (${FACT_COLUMNS}) ${mergeRequestFactsSql(rules, 'true')}`);
   await tx.query(`INSERT INTO kpi_author_months (${AUTHOR_MONTH_COLUMNS}) ${authorMonthsSql('kpi_merge_requests', 'true')}`);
   await tx.query(`INSERT INTO kpi_activity_months (${ACTIVITY_MONTH_COLUMNS}) ${activityMonthsSql(rules, 'true')}`);
   await tx.query(`INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'true')}`);
+  await tx.query(`INSERT INTO kpi_review_requests (${REVIEW_REQUEST_COLUMNS}) ${reviewRequestsSql(rules, 'true')}`);
   await tx.query('INSERT INTO kpi_canonical (person_id, canonical_id) SELECT person_id, canonical_id FROM person_canonical');
-  await tx.query('ANALYZE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_canonical');
+  await tx.query('ANALYZE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_review_requests, kpi_canonical');
 }
 
 /**
@@ -326,6 +362,17 @@ async function refreshChanged(tx: Session, rules: ClassificationRules): Promise<
   await tx.query('DELETE FROM kpi_activity_spans WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
   await tx.query(
     `INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'am.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,
+  );
+  // A request's row depends on its MR, its reviewer's group (canonical person, class) and the notes and reviews
+  // of that group; a responder whose group changed is in the reviewer's old or new group, so among these people.
+  await tx.query(
+    `CREATE TEMP TABLE kpi_refresh_review_mrs ON COMMIT DROP AS
+       SELECT id FROM kpi_refresh_mrs
+       UNION SELECT merge_request_id FROM kpi_review_requests WHERE reviewer_id IN (SELECT person_id FROM kpi_refresh_people)`,
+  );
+  await tx.query('DELETE FROM kpi_review_requests WHERE merge_request_id IN (SELECT id FROM kpi_refresh_review_mrs)');
+  await tx.query(
+    `INSERT INTO kpi_review_requests (${REVIEW_REQUEST_COLUMNS}) ${reviewRequestsSql(rules, 'm.id IN (SELECT id FROM kpi_refresh_review_mrs)')}`,
   );
   await tx.query(
     `DELETE FROM kpi_canonical WHERE person_id IN (SELECT person_id FROM kpi_refresh_people)

@@ -146,9 +146,12 @@ export async function explainKpi(
   options: { relations?: Relations; today?: Date } = {},
 ): Promise<Explanation & { kpi: string; period: Period; value: Point | undefined }> {
   const kpi = findKpi(id);
-  const grain = input.grain ?? (kpi.grains.includes('release') && !/^\d{4}/.test(period) ? 'release' : grainOfKey(period, kpi.defaultGrain));
-  const bounds = grain === 'release' ? {} : boundsOfKey(period, grain);
-  const prepared = await prepare(session, id, { ...input, grain, ...(grain === 'release' ? {} : bounds) }, options.relations ?? ROLLED_UP, options.today ?? new Date());
+  // A YYYY-MM-DD key is a week for a KPI measured by weeks but not by days.
+  const dayKey = kpi.grains.includes('week') && (kpi.defaultGrain === 'week' || !kpi.grains.includes('day')) ? 'week' : kpi.defaultGrain;
+  const grain = input.grain ?? (kpi.grains.includes('release') && !/^\d{4}/.test(period) ? 'release' : grainOfKey(period, dayKey));
+  // A release is found by its title among all milestones unless a range is given, not only those due in the last twelve months.
+  const bounds = grain === 'release' ? { from: input.from ?? '1970', to: input.to ?? '2999' } : boundsOfKey(period, grain);
+  const prepared = await prepare(session, id, { ...input, grain, ...bounds }, options.relations ?? ROLLED_UP, options.today ?? new Date());
   const found = prepared.context.filters.periods.find((p) => p.key === period);
   if (!found) throw new KpiError(`period: no ${grain} "${period}" ${grain === 'release' ? 'among the milestones of the chosen projects' : ''}`.trim());
   prepared.context.filters.periods = [found];

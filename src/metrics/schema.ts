@@ -46,6 +46,9 @@ export const kpiMergeRequests = pgTable(
     index('kpi_merge_requests_open_until').on(t.openUntil),
     index('kpi_merge_requests_canonical').on(t.canonicalId),
     index('kpi_merge_requests_author').on(t.authorId),
+    // Per-release counts start from a release's milestones; time to first review from the MRs ready in a period.
+    index('kpi_merge_requests_milestone').on(t.milestoneId),
+    index('kpi_merge_requests_ready').on(t.readyAt),
   ],
 );
 
@@ -110,6 +113,31 @@ export const kpiActivitySpans = pgTable(
     lastAt: at('last_at').notNull(),
   },
   (t) => [uniqueIndex('kpi_activity_spans_key').on(t.canonicalId, t.projectId, t.kind, t.class, t.organisationId), index('kpi_activity_spans_first').on(t.firstAt)],
+);
+
+/**
+ * One row per review request (a reviewer assigned to an MR): the reviewer's canonical person and class at
+ * the request, and their response, the first review, approval or note by the same canonical person at or
+ * after the request. The review-response SLO reads this.
+ */
+export const kpiReviewRequests = pgTable(
+  'kpi_review_requests',
+  {
+    mergeRequestId: ref('merge_request_id').notNull(),
+    projectId: ref('project_id').notNull(),
+    reviewerId: ref('reviewer_id').notNull(),
+    reviewerCanonicalId: ref('reviewer_canonical_id').notNull(),
+    // 'team' | 'community' | 'bot' at the request.
+    reviewerClass: text('reviewer_class').notNull(),
+    requestedAt: at('requested_at').notNull(),
+    // Null while unanswered.
+    respondedAt: at('responded_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.mergeRequestId, t.reviewerId, t.requestedAt] }),
+    index('kpi_review_requests_requested').on(t.requestedAt),
+    index('kpi_review_requests_reviewer').on(t.reviewerId),
+  ],
 );
 
 /** What changed since the rollups were last brought up to date: filled by triggers, emptied by a refresh. */

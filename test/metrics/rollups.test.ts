@@ -9,7 +9,7 @@ import { mergePeople, setBotOverride, unmergePeople } from '../../src/people/ind
 import { openTestDatabase } from '../helpers/database.ts';
 import { assertEveryKpiAgrees, load } from './helpers.ts';
 
-const ROLLUPS = ['kpi_merge_requests', 'kpi_author_months', 'kpi_activity_months', 'kpi_activity_spans', 'kpi_canonical'];
+const ROLLUPS = ['kpi_merge_requests', 'kpi_author_months', 'kpi_activity_months', 'kpi_activity_spans', 'kpi_review_requests', 'kpi_canonical'];
 
 async function digests(db: Database): Promise<Record<string, string>> {
   const result: Record<string, string> = {};

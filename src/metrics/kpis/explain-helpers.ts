@@ -10,7 +10,7 @@ export async function mergeRequestRows(
   period: Period,
   where: (q: Query) => string,
   extraColumns: Record<string, string> = {},
-  options: { population?: boolean; order?: string } = {},
+  options: { population?: boolean; organisation?: boolean; order?: string } = {},
 ): Promise<Record<string, unknown>[]> {
   const q = new Query();
   const f = context.filters;
@@ -27,7 +27,7 @@ export async function mergeRequestRows(
        JOIN projects pr ON pr.id = f.project_id
        LEFT JOIN people person ON person.id = f.canonical_id
        LEFT JOIN organisations o ON o.id = f.organisation_id
-      WHERE ${inProjects(q, f, 'f')} AND ${options.population === false ? 'true' : inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
+      WHERE ${inProjects(q, f, 'f')} AND ${options.population === false ? 'true' : inPopulation(f, 'f')} AND ${options.organisation === false ? 'true' : inOrganisation(q, f, 'f')}
         AND ${where(q)}
       ORDER BY ${options.order ?? 'f.merged_at, pr.path, m.number'}`,
     q.params,

@@ -1,0 +1,54 @@
+import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, toCount } from '../kpi.ts';
+import { explanation, mergeRequestRows } from './explain-helpers.ts';
+
+// Open at instant t: opened before t, and merged or closed at or after t, or still open (as OCMA).
+const openAt = (t: string) =>
+  `f.created_at < ${t} AND (coalesce(f.merged_at, f.closed_at) >= ${t} OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened'))`;
+
+/** Community MR backlog: how many community merge requests are open at the end of each period. */
+export const communityMrBacklog = defineKpi({
+  id: 'community-mr-backlog',
+  title: 'Community MR backlog',
+  definition: 'The number of community merge requests open at the end of the period (its last day, UTC): opened before then and not yet merged or closed.',
+  source: {
+    name: 'GitLab handbook',
+    url: 'https://handbook.gitlab.com/handbook/engineering/quality/performance-indicators/',
+    choices:
+      'Measured at the end of each period, like OCMA, whose population it counts. Drafts count (they are open). An MR closed without a recorded date is left out, not counted as open forever.',
+  },
+  unit: 'merge requests',
+  grains: ['day', 'week', 'month', 'quarter', 'year'],
+  defaultGrain: 'month',
+  populations: ['community', 'team', 'all'],
+  needs: ['merge requests', 'open dates'],
+  higherIsBetter: false,
+  async series(context) {
+    const q = new Query();
+    const f = context.filters;
+    const last = f.periods.at(-1)?.end ?? f.to;
+    const first = f.periods[0]?.start ?? f.from;
+    // The MRs open at some point of the range, once, before meeting each period's end.
+    const rows = await context.session.query<{ key: string; open: unknown }>(
+      `WITH candidates AS MATERIALIZED (
+         SELECT f.created_at, f.merged_at, f.closed_at, f.state FROM ${context.relations.mergeRequests} f
+          WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
+            AND f.created_at < (${q.param(last)}::date::timestamp AT TIME ZONE 'UTC')
+            AND (coalesce(f.merged_at, f.closed_at) >= (${q.param(first)}::date::timestamp AT TIME ZONE 'UTC') OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened')))
+       SELECT p.key, count(*) AS open
+         FROM ${periodsRelation(q, f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
+        GROUP BY p.key`,
+      q.params,
+    );
+    return pointsFrom(f.periods, rows, (row) => ({ value: toCount(row?.open) }));
+  },
+  async explain(context, period) {
+    const rows = await mergeRequestRows(
+      context,
+      period,
+      () => openAt('p.end_at'),
+      { age_days: `round((extract(epoch FROM p.end_at - f.created_at) / 86400)::numeric, 2)` },
+      { order: 'f.created_at, pr.path, m.number' },
+    );
+    return explanation(`${rows.length} merge requests were open at the end of ${period.end} (exclusive end of ${period.key})`, rows);
+  },
+});
