@@ -32,7 +32,8 @@ export async function assertEveryKpiAgrees(db: Database, filters: FiltersInput) 
   const relations = unrolledRelations(rules);
   for (const definition of KPIS) {
     const grain = definition.grains.includes(filters.grain ?? 'month') ? filters.grain : definition.defaultGrain;
-    const asked = { ...filters, grain };
+    const population = filters.population && definition.populations.includes(filters.population) ? filters.population : undefined;
+    const asked = { ...filters, grain, population };
     const rolled = await runKpi(db, definition.id, asked);
     const unrolled = await runKpi(db, definition.id, asked, { relations });
     assert.deepEqual(rolled, unrolled, `${definition.id}: the rollups and the raw tables disagree`);
