@@ -17,7 +17,7 @@ const shell = sharedHistory('gitlab-shell');
 const roster = sharedPath('fixtures/roster/gitlab-team-2022-11.ndjson.gz');
 
 describe(`KPIs on the shared gitlab-shell history with the shared roster (${engineName})`, { skip: shell.skip || roster.skip }, () => {
-  test('monthly UWCC, community merged MRs and their invariants', async () => {
+  test('monthly UWCC, first-time contributors and community %, and their invariants', async () => {
     const db = await openTestDatabase();
     try {
       {
@@ -31,17 +31,32 @@ describe(`KPIs on the shared gitlab-shell history with the shared roster (${engi
         );
         const range = { from: span?.first, to: span?.last };
         const uwcc = await runKpi(db, 'uwcc', range);
+        const firstTime = await runKpi(db, 'first-time-contributors', range);
+        const percentage = await runKpi(db, 'community-mr-percentage', range);
         const merged = await runKpi(db, 'community-merged-mrs', range);
         const all = await runKpi(db, 'community-merged-mrs', { ...range, population: 'all' });
-        assert.ok(uwcc.available && merged.available);
+        for (const result of [uwcc, firstTime, percentage, merged, all]) assert.ok(result.available, `${result.kpi}: ${result.reason}`);
         const lines = uwcc.points.map((point, index) => {
           const community = merged.points[index]?.value ?? 0;
           const total = all.points[index]?.value ?? 0;
+          const first = firstTime.points[index]?.value ?? 0;
+          const share = percentage.points[index]?.value;
           assert.ok((point.value ?? 0) <= community, `${point.period}: more contributors than MRs`);
+          assert.ok(first <= (point.value ?? 0), `${point.period}: more first-time contributors than contributors`);
           assert.ok(community <= total);
-          return `${point.period}  ${String(point.value).padStart(4)}  ${String(community).padStart(4)}  ${String(total).padStart(4)}`;
+          assert.equal(share, total === 0 ? null : Math.round((community / total) * 10000) / 100, `${point.period}: community %`);
+          return `${point.period}  ${String(point.value).padStart(4)}  ${String(first).padStart(10)}  ${String(share ?? '–').padStart(11)}  ${String(community).padStart(13)}  ${String(total).padStart(7)}`;
         });
-        console.log(`gitlab-shell (${uwcc.projects.join(', ')}), ${range.from} … ${range.to}\nmonth    UWCC  community MRs  all MRs\n${lines.join('\n')}`);
+        console.log(
+          `gitlab-shell (${uwcc.projects.join(', ')}), ${range.from} … ${range.to}\n` +
+            `month    UWCC  first-time  community %  community MRs  all MRs\n${lines.join('\n')}`,
+        );
+        // Everyone who ever contributed as community is a first-time contributor exactly once.
+        const [everyone] = await db.query<{ people: unknown }>(
+          `SELECT count(DISTINCT canonical_id) AS people FROM kpi_merge_requests WHERE class = 'community' AND merged_at IS NOT NULL`,
+        );
+        const firstTimers = firstTime.points.reduce((sum, p) => sum + (p.value ?? 0), 0);
+        assert.ok(firstTimers <= Number(everyone?.people), `${firstTimers} first-time contributors, ${everyone?.people} community authors`);
         const totalCommunity = merged.points.reduce((sum, p) => sum + (p.value ?? 0), 0);
         assert.ok(totalCommunity > 0 && totalCommunity < 1340, `community merged MRs in all: ${totalCommunity}`);
       }
