@@ -229,3 +229,25 @@ export function withinSpan(periods: readonly Period[], column: string, kind: 'mo
   if (kind === 'month') return `${column} >= DATE '${first.slice(0, 7)}-01' AND ${column} < DATE '${last}'`;
   return `${column} >= (DATE '${first}'::timestamp AT TIME ZONE 'UTC') AND ${column} < (DATE '${last}'::timestamp AT TIME ZONE 'UTC')`;
 }
+
+const TRUNCATE_UNIT: Partial<Record<Grain, string>> = { day: 'day', week: 'week', month: 'month', quarter: 'quarter', year: 'year' };
+
+/**
+ * A month rollup's `month` column in period `p`: an equality on the period's first day (so the join is a
+ * hash join, not a range test of every row against every period) plus the whole span (so an index can
+ * narrow the rows first). Calendar grains only; other grains fall back to the range test.
+ */
+export function monthInPeriod(filters: Pick<ResolvedFilters, "grain"> & { periods: readonly Period[] }, column: string, p = "p"): string {
+  const unit = TRUNCATE_UNIT[filters.grain];
+  const span = withinSpan(filters.periods, column, 'month');
+  if (!unit || unit === 'day' || unit === 'week') return `${column} >= ${p}.start_date AND ${column} < ${p}.end_date AND ${span}`;
+  return `date_trunc('${unit}', ${column}::timestamp)::date = ${p}.start_date AND ${span}`;
+}
+
+/** An instant `column` in period `p`, the same way: equality on the period's first day (UTC), plus the span. */
+export function instantInPeriod(filters: Pick<ResolvedFilters, "grain"> & { periods: readonly Period[] }, column: string, p = "p"): string {
+  const unit = TRUNCATE_UNIT[filters.grain];
+  const span = withinSpan(filters.periods, column);
+  if (!unit) return `${withinPeriod(column, p)} AND ${span}`;
+  return `date_trunc('${unit}', ${column} AT TIME ZONE 'UTC')::date = ${p}.start_date AND ${span}`;
+}

@@ -287,6 +287,11 @@ export async function refreshRollups(db: Database, options: { full?: boolean } =
     await tx.query('UPDATE kpi_state SET refreshed_at = now()');
     return { mode: 'incremental' as const, mergeRequests: changedMergeRequests, people };
   });
+  if (result.mode === 'full') {
+    // Outside the transaction (VACUUM cannot run in one): sets the visibility map so the KPIs' index-only
+    // scans of the fresh tables need no heap visits.
+    await db.query('VACUUM ANALYZE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_review_requests');
+  }
   return { ...result, seconds: (performance.now() - started) / 1000 };
 }
 

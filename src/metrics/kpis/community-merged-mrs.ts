@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, toCount, withinSpan } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, toCount, withinSpan } from '../kpi.ts';
 import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
 
 /** Community merged MRs per month: how many community merge requests were merged in the period. */
@@ -23,7 +23,7 @@ export const communityMergedMrs = defineKpi({
     const rows = await context.session.query<{ key: string; merged: unknown }>(
       `SELECT p.key, sum(am.merged) AS merged
          FROM ${periodsRelation(q, f.periods)} p
-         JOIN ${context.relations.authorMonths} am ON am.month >= p.start_date AND am.month < p.end_date
+         JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE ${withinSpan(f.periods, 'am.month', 'month')} AND am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
         GROUP BY p.key`,
       q.params,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
 import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
 
 const parameters = z.strictObject({
@@ -34,7 +34,7 @@ export const communityMrPercentage = defineKpi<z.output<typeof parameters>>({
     const rows = await context.session.query<{ key: string; counted: unknown; all: unknown }>(
       `SELECT p.key, sum(am.merged) FILTER (WHERE ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) AS counted, sum(am.merged) AS all
          FROM ${periodsRelation(q, f.periods)} p
-         JOIN ${context.relations.authorMonths} am ON am.month >= p.start_date AND am.month < p.end_date
+         JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${everyone}
         GROUP BY p.key`,
       q.params,

@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
 import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
 
 /** Feature community contribution MRs: the share of community merged MRs that are features. */
@@ -26,7 +26,7 @@ export const featureCommunityMrs = defineKpi({
     const rows = await context.session.query<{ key: string; merged: unknown; feature: unknown; typed: unknown }>(
       `SELECT p.key, sum(am.merged) AS merged, sum(am.merged_feature) AS feature, sum(am.merged_typed) AS typed
          FROM ${periodsRelation(q, f.periods)} p
-         JOIN ${context.relations.authorMonths} am ON am.month >= p.start_date AND am.month < p.end_date
+         JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
         GROUP BY p.key`,
       q.params,

@@ -1,4 +1,4 @@
-import { inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, type Query } from '../kpi.ts';
+import { inOrganisation, inPopulation, inProjects, type KpiContext, monthInPeriod, type Period, periodsRelation, type Query } from '../kpi.ts';
 
 /**
  * For each period, the people of the population who had a merge request merged in it, with the instant of
@@ -15,7 +15,7 @@ export function firstMergesSql(context: KpiContext<unknown>, q: Query, periods: 
   return `WITH active AS MATERIALIZED (
       SELECT p.key, min(p.start_at) AS start_at, am.canonical_id, sum(am.merged) AS merged
         FROM ${periodsRelation(q, periods)} p
-        JOIN ${am} am ON am.month >= p.start_date AND am.month < p.end_date
+        JOIN ${am} am ON ${monthInPeriod({ ...f, periods }, 'am.month')}
        WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
        GROUP BY p.key, am.canonical_id),
     first_ever AS MATERIALIZED (

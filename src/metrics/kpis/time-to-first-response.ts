@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, instantInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
 import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
 
 // Hours from opening to the first response; a response dated before the opening (clock skew, a source's
@@ -30,7 +30,7 @@ export const timeToFirstResponse = defineKpi({
       `SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY ${responseHours}) FILTER (WHERE f.first_response_at IS NOT NULL) AS median,
               count(*) AS opened, count(f.first_response_at) AS answered
          FROM ${periodsRelation(q, f.periods)} p
-         JOIN ${context.relations.mergeRequests} f ON ${withinPeriod('f.created_at')}
+         JOIN ${context.relations.mergeRequests} f ON ${instantInPeriod(f, 'f.created_at')}
         WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
           AND f.created_at >= (${q.param(f.periods[0]?.start ?? f.from)}::date::timestamp AT TIME ZONE 'UTC')
           AND f.created_at < (${q.param(f.periods.at(-1)?.end ?? f.to)}::date::timestamp AT TIME ZONE 'UTC')

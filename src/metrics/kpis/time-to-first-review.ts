@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, instantInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
 import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
 
 // Hours from ready to the first team response; a team note on the draft counts as an immediate review.
@@ -30,7 +30,7 @@ export const timeToFirstReview = defineKpi({
       `SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY ${waitHours}) AS median,
               count(f.first_team_review_at) AS reviewed, count(*) FILTER (WHERE f.first_team_review_at IS NULL) AS unreviewed
          FROM ${periodsRelation(q, f.periods)} p
-         JOIN ${context.relations.mergeRequests} f ON ${withinPeriod('f.ready_at')}
+         JOIN ${context.relations.mergeRequests} f ON ${instantInPeriod(f, 'f.ready_at')}
         WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
         GROUP BY p.key`,
       q.params,

@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, toCount, withinSpan } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, toCount, withinSpan } from '../kpi.ts';
 import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
 
 /**
@@ -28,7 +28,7 @@ export const uwcc = defineKpi({
     const rows = await context.session.query<{ key: string; people: unknown; merged: unknown }>(
       `SELECT p.key, count(DISTINCT am.canonical_id) AS people, sum(am.merged) AS merged
          FROM ${periodsRelation(q, f.periods)} p
-         JOIN ${context.relations.authorMonths} am ON am.month >= p.start_date AND am.month < p.end_date
+         JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE ${withinSpan(f.periods, 'am.month', 'month')} AND am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
         GROUP BY p.key`,
       q.params,

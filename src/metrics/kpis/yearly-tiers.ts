@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, monthInPeriod, type Period, periodsRelation, Query } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 import { bucketCase, bucketPoints } from './segments.ts';
 
@@ -14,7 +14,7 @@ function yearSql(q: Query, context: KpiContext, periods: readonly Period[]): str
   const f = context.filters;
   return `(SELECT p.key, am.canonical_id, sum(am.merged) AS merged
       FROM ${periodsRelation(q, periods)} p
-      JOIN ${context.relations.authorMonths} am ON am.month >= p.start_date AND am.month < p.end_date
+      JOIN ${context.relations.authorMonths} am ON ${monthInPeriod({ ...f, periods }, 'am.month')}
      WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
      GROUP BY p.key, am.canonical_id)`;
 }
