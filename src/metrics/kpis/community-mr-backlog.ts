@@ -1,9 +1,6 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, toCount } from '../kpi.ts';
+import { defineKpi, periodsRelation, pointsFrom, Query, toCount } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
-
-// Open at instant t: opened before t, and merged or closed at or after t, or still open (as OCMA).
-const openAt = (t: string) =>
-  `f.created_at < ${t} AND (coalesce(f.merged_at, f.closed_at) >= ${t} OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened'))`;
+import { openAt, openCandidatesSql } from './open-merge-requests.ts';
 
 /** Community MR backlog: how many community merge requests are open at the end of each period. */
 export const communityMrBacklog = defineKpi({
@@ -25,15 +22,8 @@ export const communityMrBacklog = defineKpi({
   async series(context) {
     const q = new Query();
     const f = context.filters;
-    const last = f.periods.at(-1)?.end ?? f.to;
-    const first = f.periods[0]?.start ?? f.from;
-    // The MRs open at some point of the range, once, before meeting each period's end.
     const rows = await context.session.query<{ key: string; open: unknown }>(
-      `WITH candidates AS MATERIALIZED (
-         SELECT f.created_at, f.merged_at, f.closed_at, f.state FROM ${context.relations.mergeRequests} f
-          WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
-            AND f.created_at < (${q.param(last)}::date::timestamp AT TIME ZONE 'UTC')
-            AND (coalesce(f.merged_at, f.closed_at) >= (${q.param(first)}::date::timestamp AT TIME ZONE 'UTC') OR (f.merged_at IS NULL AND f.closed_at IS NULL AND f.state = 'opened')))
+      `WITH candidates AS MATERIALIZED (${openCandidatesSql(context, q)})
        SELECT p.key, count(*) AS open
          FROM ${periodsRelation(q, f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
         GROUP BY p.key`,

@@ -1,8 +1,6 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded } from '../kpi.ts';
+import { defineKpi, periodsRelation, pointsFrom, Query, rounded } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
-
-// Open at instant t: opened before t, and merged or closed at or after t, or still open (open_until is 'infinity').
-const openAt = (t: string) => `f.created_at < ${t} AND f.open_until >= ${t}`;
+import { openAt, openCandidatesSql } from './open-merge-requests.ts';
 
 /**
  * Open community MR age (OCMA): on a day, the median age of the community merge requests open then. A
@@ -28,15 +26,8 @@ export const ocma = defineKpi({
   async series(context) {
     const q = new Query();
     const f = context.filters;
-    const last = f.periods.at(-1)?.end ?? f.to;
-    const first = f.periods[0]?.start ?? f.from;
-    // The MRs open at some point of the range, once, before meeting each period's end.
     const rows = await context.session.query<{ key: string; median: unknown; open: unknown }>(
-      `WITH candidates AS MATERIALIZED (
-         SELECT f.created_at, f.open_until FROM ${context.relations.mergeRequests} f
-          WHERE f.open_until >= (${q.param(first)}::date::timestamp AT TIME ZONE 'UTC') + interval '1 day'
-            AND f.created_at < (${q.param(last)}::date::timestamp AT TIME ZONE 'UTC')
-            AND ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')})
+      `WITH candidates AS MATERIALIZED (${openCandidatesSql(context, q)})
        SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.end_at - f.created_at) / 86400) AS median, count(*) AS open
          FROM ${periodsRelation(q, f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
         GROUP BY p.key`,
