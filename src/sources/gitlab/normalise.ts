@@ -25,7 +25,8 @@ import { SourceError } from '../contract.ts';
 export const READY_FOR_REVIEW_LABEL = 'workflow::ready for review';
 
 // Only what is read is checked; the rest of a payload is kept as sent in raw_records.
-const userRef = z.object({ id: z.number().int(), username: z.string(), name: z.string().nullish() });
+// Webhooks name some users by id alone (`author_id`): the username is then unknown.
+const userRef = z.object({ id: z.number().int(), username: z.string().nullish(), name: z.string().nullish() });
 const instant = z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'must be a date-time');
 export const milestonePayload = z.object({
   id: z.number().int(),
@@ -159,10 +160,10 @@ export function projectRefOf(scope: Scope, projectId: number, references: { full
 }
 
 /** A GitLab account: its user id is the identity, its username a claim on the same person. */
-export function personOf(identities: IdentityCollector, user: { id: number; username: string; name?: string | null | undefined }): string {
+export function personOf(identities: IdentityCollector, user: { id: number; username?: string | null | undefined; name?: string | null | undefined }): string {
   const account: IdentitySighting = { platform: 'gitlab', kind: 'user_id', value: String(user.id), displayName: user.name ?? null };
   identities.see(account);
-  identities.see({ platform: 'gitlab', kind: 'username', value: user.username, displayName: user.name ?? null }, account);
+  if (user.username) identities.see({ platform: 'gitlab', kind: 'username', value: user.username, displayName: user.name ?? null }, account);
   return personKeyOf(account);
 }
 
@@ -236,7 +237,7 @@ export function deriveMergeRequest(
   let firstReview: number | null = null;
   let markedReady: number | null = null;
   const reviewedBy = new Set<string>();
-  const byUsername = new Map([...(mr.reviewers ?? []), ...(mr.assignees ?? [])].map((u) => [u.username.toLowerCase(), u]));
+  const byUsername = new Map([...(mr.reviewers ?? []), ...(mr.assignees ?? [])].map((u) => [(u.username ?? '').toLowerCase(), u]));
   for (const note of notes) {
     const person = personOf(identities, note.author);
     const body = note.body ?? '';
