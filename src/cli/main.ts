@@ -10,6 +10,7 @@ import { EXPORT_TYPES, exportNdjson } from '../interchange/export.ts';
 import { type ImportStats, importNdjson, importNdjsonFile } from '../interchange/import.ts';
 import { RECORD_KINDS } from '../interchange/records.ts';
 import { SourceError } from '../sources/contract.ts';
+import { registerGitlabCommands } from './gitlab.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
 import { registerPeopleCommands } from './people.ts';
 import { registerSourceCommands } from './sources.ts';
@@ -150,6 +151,7 @@ program
 
 registerSourceCommands(program, withDatabase);
 registerPeopleCommands(program, withDatabase);
+registerGitlabCommands(program, withDatabase);
 
 const db = program.command('db').description('The database itself.');
 db.command('info')

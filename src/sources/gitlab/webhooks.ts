@@ -295,7 +295,7 @@ export class GitlabWebhooks {
     try {
       await this.#db.transaction(async (tx) => {
         const [row] = await tx.query<{ event: string | null; body: string; status: string }>('SELECT event, body, status FROM webhook_deliveries WHERE id = $1::int8 FOR UPDATE', [id]);
-        if (!row || row.status !== 'pending') return;
+        if (row?.status !== 'pending') return;
         const handled = classifyDelivery(row.event, JSON.parse(row.body));
         await applyDelivery(tx, handled);
         await tx.query(`UPDATE webhook_deliveries SET status = 'applied', applied_at = now() WHERE id = $1::int8`, [id]);
