@@ -44,10 +44,19 @@ export const DEFAULT_POLITENESS: Politeness = { requestsPerMinute: 600, windowSe
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Admission of requests: the ceiling, the concurrency bound and shared pauses. */
+/**
+ * Admission of requests: the ceiling, the concurrency bound and shared pauses.
+ *
+ * The ceiling must hold where it is counted, at the server, whose clock sees a request arrive some
+ * time after it left and before its answer came back. So a request counts against the window from
+ * the moment it is admitted until a whole window after its answer: two requests whose answers are a
+ * window apart cannot have arrived within one window, whatever the network did.
+ */
 export class RequestGate {
   readonly #politeness: Politeness;
-  readonly #starts: number[] = [];
+  /** When each recent request's answer came back (ms, ascending). */
+  readonly #answered: number[] = [];
+  #inFlight = 0;
   #running = 0;
   readonly #waiting: (() => void)[] = [];
   #pausedUntil = 0;
@@ -85,19 +94,26 @@ export class RequestGate {
     const window = this.#politeness.windowSeconds * 1000;
     for (;;) {
       const now = Date.now();
-      while (this.#starts.length > 0 && now - (this.#starts[0] as number) >= window) this.#starts.shift();
+      while (this.#answered.length > 0 && now - (this.#answered[0] as number) >= window) this.#answered.shift();
       let wait = this.#pausedUntil - now;
-      if (this.#starts.length >= this.#politeness.requestsPerMinute) {
-        // A margin, so that requests that arrive later than they left still fit the server's window.
-        wait = Math.max(wait, (this.#starts[0] as number) + window + 25 - now);
+      if (this.#inFlight + this.#answered.length >= this.#politeness.requestsPerMinute) {
+        // Until the oldest answer leaves the window (or, all being in flight, a little while).
+        wait = Math.max(wait, this.#answered.length > 0 ? (this.#answered[0] as number) + window - now + 1 : 10);
       }
       if (wait <= 0) break;
       await sleep(wait);
     }
-    this.#starts.push(Date.now());
+    this.#inFlight++;
     this.sent++;
     this.waitedMs += Date.now() - started;
-    return () => this.#release();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#inFlight--;
+      this.#answered.push(Date.now());
+      this.#release();
+    };
   }
 }
 
@@ -121,7 +137,8 @@ function politeHandler(gate: RequestGate, politeness: Politeness, counts: Map<st
         const response = await fetch(url, { method: String(options.method ?? 'GET'), headers, signal: AbortSignal.timeout(politeness.timeoutMs) });
         const remaining = response.headers.get('ratelimit-remaining');
         const reset = Number(response.headers.get('ratelimit-reset'));
-        if (remaining !== null && Number(remaining) <= 0 && reset > 0) gate.pauseUntil(reset * 1000);
+        // Others may be in flight: stop while the quota still has room for them.
+        if (remaining !== null && Number(remaining) <= politeness.concurrency && reset > 0) gate.pauseUntil(reset * 1000);
         if (response.status === 429) {
           await response.body?.cancel();
           const retryAfter = Number(response.headers.get('retry-after'));

@@ -36,6 +36,8 @@ export interface GitlabServerOptions {
   /** Called with the number of requests served so far, before each is answered. */
   onRequest?: (count: number) => void;
   seed?: string;
+  /** The instance's own address in `web_url`s, as GitLab's external_url (default https://gitlab.example.com). */
+  externalUrl?: string;
 }
 
 export interface RequestRecord {
@@ -84,6 +86,10 @@ export class GitlabTestServer {
     this.#server = null;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  get external(): string {
+    return this.options.externalUrl ?? 'https://gitlab.example.com';
   }
 
   set faults(faults: Faults | undefined) {
@@ -237,7 +243,7 @@ export class GitlabTestServer {
       const group = world.group(id);
       if (!group) return null;
       const groups = world.subtree(group);
-      if (!sub) return { body: { id: group.id, name: group.name, path: group.path, full_path: group.fullPath, parent_id: group.parentId, web_url: `${this.url}/groups/${group.fullPath}` } };
+      if (!sub) return { body: { id: group.id, name: group.name, path: group.path, full_path: group.fullPath, parent_id: group.parentId, web_url: `${this.external}/groups/${group.fullPath}` } };
       const projects = world.projects.filter((p) => (q.get('include_subgroups') === 'true' || sub !== 'projects' ? groups.has(p.groupId) : p.groupId === group.id));
       const projectIds = new Set(projects.map((p) => p.id));
       if (sub === 'projects') return { body: projects.map((p) => this.projectPayload(p)) };
@@ -301,7 +307,7 @@ export class GitlabTestServer {
   }
 
   userRef(user: User) {
-    return { id: user.id, username: user.username, name: user.name, state: 'active', locked: false, avatar_url: null, web_url: `${this.url}/${user.username}` };
+    return { id: user.id, username: user.username, name: user.name, state: 'active', locked: false, avatar_url: null, web_url: `${this.external}/${user.username}` };
   }
 
   userPayload(user: User) {
@@ -340,7 +346,7 @@ export class GitlabTestServer {
       path_with_namespace: path,
       created_at: iso(project.createdAt),
       default_branch: 'main',
-      web_url: `${this.url}/${path}`,
+      web_url: `${this.external}/${path}`,
       namespace: { id: group?.id, name: group?.name, path: group?.path, kind: 'group', full_path: group?.fullPath, parent_id: group?.parentId },
       last_activity_at: iso(this.world.now),
     };
@@ -359,7 +365,7 @@ export class GitlabTestServer {
       due_date: m.dueDate,
       start_date: m.startDate,
       expired: m.state === 'closed',
-      web_url: `${this.url}/milestones/${m.id}`,
+      web_url: `${this.external}/milestones/${m.id}`,
     };
   }
 
@@ -413,7 +419,7 @@ export class GitlabTestServer {
       force_remove_source_branch: false,
       allow_collaboration: false,
       allow_maintainer_to_push: false,
-      web_url: `${this.url}/${path}/-/merge_requests/${mr.iid}`,
+      web_url: `${this.external}/${path}/-/merge_requests/${mr.iid}`,
       references: { short: `!${mr.iid}`, relative: `!${mr.iid}`, full: `${path}!${mr.iid}` },
       time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
       squash: false,
@@ -450,7 +456,7 @@ export class GitlabTestServer {
       downvotes: 0,
       weight: issue.weight,
       confidential: false,
-      web_url: `${this.url}/${path}/-/issues/${issue.iid}`,
+      web_url: `${this.external}/${path}/-/issues/${issue.iid}`,
       references: { short: `#${issue.iid}`, relative: `#${issue.iid}`, full: `${path}#${issue.iid}` },
     };
   }
