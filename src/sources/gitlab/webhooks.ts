@@ -18,7 +18,7 @@ import {
   personOf,
   type Scope,
 } from './normalise.ts';
-import { forgetDerived, issueKey, mergeRequestKey, upsertRecords, writeDerived } from './store-raw.ts';
+import { issueKey, mergeRequestKey, upsertRecords, writeDerived } from './store-raw.ts';
 
 /**
  * `POST /webhooks/gitlab`: GitLab's webhooks, applied to the tables the API sync writes.
@@ -426,7 +426,9 @@ async function applyMergeRequest(tx: Session, hook: z.infer<typeof mergeRequestH
       record.milestone = milestone.title;
       record.milestone_scope = milestone.scope;
     }
-    await forgetDerived(tx, 'merge_request', [{ project, number: a.iid }]);
+    // Only what the MR's state says is replaced: comments, reviews and label events that webhooks
+    // brought since the last API sync are not among the stored notes, and must stay.
+    await tx.query(`DELETE FROM activities WHERE object_type = 'merge_request' AND object_id = $1::int8 AND kind IN ('mr_opened', 'mr_merged', 'mr_closed')`, [mrId]);
   }
   // Approvals arrive as actions; the API sync later finds them as system notes, with their own time.
   const approval = a.action === 'approved' || a.action === 'approval' ? 'approved' : a.action === 'unapproved' || a.action === 'unapproval' ? 'unapproved' : null;
@@ -481,7 +483,7 @@ async function applyIssue(tx: Session, hook: z.infer<typeof issueHook>) {
     record.milestone_scope = milestone.scope;
   }
   await identities.save(tx);
-  await forgetDerived(tx, 'issue', [{ project, number: a.iid }]);
+  await tx.query(`DELETE FROM activities WHERE object_type = 'issue' AND object_id = $1::int8 AND kind IN ('issue_opened', 'issue_closed')`, [ids.issue(project, a.iid)]);
   await writeDerived(tx, rows);
 }
 

@@ -161,7 +161,10 @@ export class GitlabTestServer {
     const routed = this.#route(request.method ?? 'GET', url);
     if (!routed) return respond(404, { message: '404 Not Found' }, rateHeaders);
     if (!Array.isArray(routed.body) || routed.paginate === false) return respond(routed.status ?? 200, routed.body, rateHeaders);
-    const { items, headers } = this.#page(routed.body, url);
+    const paged = this.#page(routed.body, url);
+    // Payloads are built for the page only: a list of 50,000 MRs is not rendered to serve 100.
+    const items = routed.map ? paged.items.map((item) => (routed.map as (item: unknown) => unknown)(item)) : paged.items;
+    const headers = paged.headers;
     if (truncate) {
       const text = JSON.stringify(items);
       record.status = -2;
@@ -229,7 +232,7 @@ export class GitlabTestServer {
     return { items, headers };
   }
 
-  #route(method: string, url: URL): { body: unknown; status?: number; paginate?: boolean } | null {
+  #route(method: string, url: URL): { body: unknown; status?: number; paginate?: boolean; map?: (item: never) => unknown } | null {
     if (method !== 'GET') return null;
     const parts = url.pathname.replace(/^\/api\/v4\//, '').split('/').map(decodeURIComponent);
     const world = this.world;
@@ -247,8 +250,8 @@ export class GitlabTestServer {
       const projects = world.projects.filter((p) => (q.get('include_subgroups') === 'true' || sub !== 'projects' ? groups.has(p.groupId) : p.groupId === group.id));
       const projectIds = new Set(projects.map((p) => p.id));
       if (sub === 'projects') return { body: projects.map((p) => this.projectPayload(p)) };
-      if (sub === 'merge_requests') return { body: filterSorted(world.mergeRequests.filter((m) => projectIds.has(m.projectId)), q).map((m) => this.mergeRequestPayload(m)) };
-      if (sub === 'issues') return { body: filterSorted(world.issues.filter((i) => projectIds.has(i.projectId)), q).map((i) => this.issuePayload(i)) };
+      if (sub === 'merge_requests') return { body: filterSorted(world.mergeRequests.filter((m) => projectIds.has(m.projectId)), q), map: (m: MergeRequest) => this.mergeRequestPayload(m) };
+      if (sub === 'issues') return { body: filterSorted(world.issues.filter((i) => projectIds.has(i.projectId)), q), map: (i: Issue) => this.issuePayload(i) };
       if (sub === 'members') {
         return {
           body: world.members.filter((m) => m.groupId === group.id).map((m) => ({
@@ -278,9 +281,8 @@ export class GitlabTestServer {
         milestones: r.milestoneIds.map((mid) => this.milestonePayload(world.milestones.find((m) => m.id === mid) as Milestone)),
       })) };
       if (sub === 'merge_requests') {
-        const list = world.mergeRequests.filter((m) => m.projectId === project.id);
-        if (!iid) return { body: filterSorted(list, q).map((m) => this.mergeRequestPayload(m)) };
-        const mr = list.find((m) => m.iid === Number(iid));
+        if (!iid) return { body: filterSorted(world.mergeRequests.filter((m) => m.projectId === project.id), q), map: (m: MergeRequest) => this.mergeRequestPayload(m) };
+        const mr = world.mergeRequest(project.id, Number(iid));
         if (!mr) return null;
         if (!leaf) return { body: this.mergeRequestPayload(mr) };
         if (leaf === 'notes') return { body: sortNotes(mr.notes, q).map((n) => this.notePayload(n, 'MergeRequest', mr.id, mr.iid, project.id)) };
@@ -294,9 +296,8 @@ export class GitlabTestServer {
         return null;
       }
       if (sub === 'issues') {
-        const list = world.issues.filter((i) => i.projectId === project.id);
-        if (!iid) return { body: filterSorted(list, q).map((i) => this.issuePayload(i)) };
-        const issue = list.find((i) => i.iid === Number(iid));
+        if (!iid) return { body: filterSorted(world.issues.filter((i) => i.projectId === project.id), q), map: (i: Issue) => this.issuePayload(i) };
+        const issue = world.issue(project.id, Number(iid));
         if (!issue) return null;
         if (!leaf) return { body: this.issuePayload(issue) };
         if (leaf === 'notes') return { body: sortNotes(issue.notes, q).map((n) => this.notePayload(n, 'Issue', issue.id, issue.iid, project.id)) };
@@ -491,6 +492,78 @@ export class GitlabTestServer {
       resource_id: resourceId,
       label: { id: labelId(event.label), name: event.label, color: '#0033CC', description: '' },
       action: event.action,
+    };
+  }
+
+  #hookProject(projectId: number) {
+    const project = this.world.projects.find((p) => p.id === projectId) as Project;
+    const path = this.world.projectPath(project);
+    return { id: project.id, name: project.path, path_with_namespace: path, web_url: `${this.external}/${path}`, default_branch: 'main', namespace: path.split('/')[0] };
+  }
+
+  #hookUser(id: number) {
+    const user = this.world.user(id) as User;
+    return { id: user.id, name: user.name, username: user.username, avatar_url: null, email: '[REDACTED]' };
+  }
+
+  /** A Merge Request Hook body for an MR as it is now (GitLab's older date format, as in its examples). */
+  mergeRequestHook(mr: MergeRequest, action: string, actorId: number) {
+    const legacy = (ms: number | null) => (ms === null ? null : `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`);
+    return {
+      object_kind: 'merge_request',
+      event_type: 'merge_request',
+      user: this.#hookUser(actorId),
+      project: this.#hookProject(mr.projectId),
+      object_attributes: {
+        id: mr.id,
+        iid: mr.iid,
+        target_project_id: mr.projectId,
+        source_project_id: mr.projectId,
+        title: mr.draft ? `Draft: ${mr.title}` : mr.title,
+        state: mr.state,
+        created_at: legacy(mr.createdAt),
+        updated_at: legacy(mr.updatedAt),
+        merged_at: legacy(mr.mergedAt),
+        closed_at: legacy(mr.closedAt),
+        author_id: mr.authorId,
+        assignee_ids: mr.assigneeIds,
+        reviewer_ids: mr.reviewerIds,
+        milestone_id: mr.milestoneId,
+        draft: mr.draft,
+        work_in_progress: mr.draft,
+        source_branch: mr.sourceBranch,
+        target_branch: 'main',
+        url: `${this.external}/${this.world.projectPath(this.world.projects.find((p) => p.id === mr.projectId) as Project)}/-/merge_requests/${mr.iid}`,
+        action,
+      },
+      labels: mr.labels.map((title) => ({ id: labelId(title), title, color: '#0033CC', type: 'GroupLabel' })),
+      assignees: mr.assigneeIds.map((id) => this.#hookUser(id)),
+      reviewers: mr.reviewerIds.map((id) => this.#hookUser(id)),
+      changes: {},
+    };
+  }
+
+  /** A Note Hook body for a note on an MR. */
+  noteHook(mr: MergeRequest, note: Note) {
+    return {
+      object_kind: 'note',
+      event_type: 'note',
+      user: this.#hookUser(note.authorId),
+      project_id: mr.projectId,
+      project: this.#hookProject(mr.projectId),
+      object_attributes: {
+        id: note.id,
+        note: note.body,
+        noteable_type: 'MergeRequest',
+        author_id: note.authorId,
+        created_at: new Date(note.createdAt).toISOString(),
+        updated_at: new Date(note.updatedAt).toISOString(),
+        project_id: mr.projectId,
+        system: note.system,
+        noteable_id: mr.id,
+        action: 'create',
+      },
+      merge_request: { id: mr.id, iid: mr.iid, title: mr.title, state: mr.state, target_project_id: mr.projectId },
     };
   }
 

@@ -361,6 +361,24 @@ export class World {
     return issue;
   }
 
+  /** A human note on an MR, now (for webhook tests: the change a Note Hook reports). */
+  comment(mr: MergeRequest, userId: number, body: string): Note {
+    const note = this.#note(userId, body, false, this.#tick());
+    mr.notes.push(note);
+    mr.updatedAt = note.createdAt;
+    return note;
+  }
+
+  /** Closes an open MR, now, with GitLab's system note. */
+  close(mr: MergeRequest, userId: number): void {
+    const at = this.#tick();
+    mr.state = 'closed';
+    mr.closedAt = at;
+    mr.closedById = userId;
+    mr.notes.push(this.#note(userId, 'closed', true, at));
+    mr.updatedAt = at;
+  }
+
   /** The next instant of the clock, for a change. */
   #tick(): number {
     this.now += 1000;
@@ -455,6 +473,30 @@ export class World {
       done.push(kind);
     }
     return done;
+  }
+
+  #index: { size: number; version: number; mergeRequests: Map<string, MergeRequest>; issues: Map<string, Issue> } | null = null;
+
+  /** An MR by project and iid, through an index rebuilt after changes. */
+  mergeRequest(projectId: number, iid: number): MergeRequest | undefined {
+    return this.#indexes().mergeRequests.get(`${projectId}:${iid}`);
+  }
+
+  issue(projectId: number, iid: number): Issue | undefined {
+    return this.#indexes().issues.get(`${projectId}:${iid}`);
+  }
+
+  #indexes() {
+    const size = this.mergeRequests.length + this.issues.length;
+    if (this.#index?.size !== size || this.#index.version !== this.#changes) {
+      this.#index = {
+        size,
+        version: this.#changes,
+        mergeRequests: new Map(this.mergeRequests.map((m) => [`${m.projectId}:${m.iid}`, m])),
+        issues: new Map(this.issues.map((i) => [`${i.projectId}:${i.iid}`, i])),
+      };
+    }
+    return this.#index;
   }
 
   user(id: number): User | undefined {
