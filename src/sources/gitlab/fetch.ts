@@ -119,6 +119,9 @@ export class RequestGate {
 
 class RetryableError extends Error {}
 
+/** 404: the thing is gone (an MR deleted, a user removed) or was never visible to this token. */
+export class NotFoundError extends SourceError {}
+
 /** gitbeaker's request handler, replaced: see the file's comment. */
 function politeHandler(gate: RequestGate, politeness: Politeness, counts: Map<string, number>) {
   return async (endpoint: string, options: Record<string, unknown> = {}): Promise<FormattedResponse> => {
@@ -153,7 +156,7 @@ function politeHandler(gate: RequestGate, politeness: Politeness, counts: Map<st
         const text = await response.text();
         if (!response.ok) {
           const message = response.status === 401 ? 'the token was refused (401): check the token and its scopes (read_api)' : `${response.status} ${text.slice(0, 200)}`;
-          throw new SourceError(`GitLab answered ${what}: ${message}`);
+          throw response.status === 404 ? new NotFoundError(`GitLab answered ${what}: ${message}`) : new SourceError(`GitLab answered ${what}: ${message}`);
         }
         let body: unknown;
         try {
@@ -262,8 +265,14 @@ export class GitlabApi {
     return (await this.#resources.issueNotes.all(projectId, iid, { sort: 'asc', orderBy: 'created_at', perPage: 100 })) as unknown as Payload[];
   }
 
-  async user(id: number): Promise<Payload> {
-    return (await this.#resources.users.show(id)) as unknown as Payload;
+  /** A user's profile, or null when GitLab no longer shows it (a deleted or blocked account). */
+  async user(id: number): Promise<Payload | null> {
+    try {
+      return (await this.#resources.users.show(id)) as unknown as Payload;
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
   }
 
   async groupMembers(group: string | number): Promise<Payload[]> {

@@ -5,7 +5,7 @@ import { IdentityCollector } from '../../people/identities.ts';
 import { resolveIdentities } from '../../people/resolve.ts';
 import { saveUserProfiles, syncGroupMembers } from '../../people/roster.ts';
 import type { SourceDefinition, StoredSource, SyncContext, SyncResult } from '../contract.ts';
-import { DEFAULT_POLITENESS, GitlabApi, mapLimit, type Payload, type Politeness } from './fetch.ts';
+import { DEFAULT_POLITENESS, GitlabApi, mapLimit, NotFoundError, type Payload, type Politeness } from './fetch.ts';
 import {
   deriveIssue,
   deriveMergeRequest,
@@ -284,28 +284,35 @@ async function walk(
     const changedIndexes = items.flatMap((item, index) => (stored.get(keyOf(item)) === item.updated_at ? [] : [index]));
     // Per-item calls only for what changed: notes (approvals and review requests are among them as
     // system notes), and label events for MRs that carry labels.
-    const details = await mapLimit(changedIndexes, source.config.concurrency, async (index) => {
+    const fetched = await mapLimit(changedIndexes, source.config.concurrency, async (index) => {
       const item = items[index] as MergeRequestPayload | IssuePayload;
-      if (kind === 'issues') return { notes: await api.issueNotes(item.project_id, item.iid), labelEvents: [] as Payload[] };
-      const [notes, labelEvents] = await Promise.all([
-        api.mergeRequestNotes(item.project_id, item.iid),
-        item.labels.length > 0 ? api.mergeRequestLabelEvents(item.project_id, item.iid) : Promise.resolve([] as Payload[]),
-      ]);
-      return { notes, labelEvents };
+      try {
+        if (kind === 'issues') return { index, notes: await api.issueNotes(item.project_id, item.iid), labelEvents: [] as Payload[] };
+        const [notes, labelEvents] = await Promise.all([
+          api.mergeRequestNotes(item.project_id, item.iid),
+          item.labels.length > 0 ? api.mergeRequestLabelEvents(item.project_id, item.iid) : Promise.resolve([] as Payload[]),
+        ]);
+        return { index, notes, labelEvents };
+      } catch (error) {
+        // Deleted between the list and now: a later listing will not show it (a full sync removes it).
+        if (error instanceof NotFoundError) return null;
+        throw error;
+      }
     });
+    const details = fetched.filter((d) => d !== null);
+    changedIndexes.splice(0, changedIndexes.length, ...details.map((d) => d.index));
     const parsedNotes = details.map((d) => d.notes.map((n) => parsePayload(notePayload, n, 'a note')));
     const parsedEvents = details.map((d) => d.labelEvents.map((e) => parsePayload(labelEventPayload, e, 'a label event')));
     const userIds = [...new Set(changedIndexes.flatMap((index, i) => usersNamed(items[index] as MergeRequestPayload, parsedNotes[i] ?? [])))];
     const known = await storedKeys(db, source.name, 'users', userIds.map(String));
-    const profiles = (await mapLimit(userIds.filter((id) => !known.has(String(id))), source.config.concurrency, (id) => api.user(id))).map((raw) => ({
-      raw,
-      profile: parsePayload(userPayload, raw, 'a user'),
-    }));
+    const profiles = (await mapLimit(userIds.filter((id) => !known.has(String(id))), source.config.concurrency, (id) => api.user(id)))
+      .filter((raw) => raw !== null)
+      .map((raw) => ({ raw, profile: parsePayload(userPayload, raw, 'a user') }));
 
     let newest = position.since === null ? null : Date.parse(position.since);
     for (const item of items) newest = Math.max(newest ?? 0, Date.parse(item.updated_at));
-    const full = page.items.length > 0 && page.nextPage !== null;
-    const next: WalkPosition = !full
+    const more = page.items.length > 0 && page.nextPage !== null;
+    const next: WalkPosition = !more
       ? { since: newest === null ? position.since : new Date(newest).toISOString(), page: 1, walking: false }
       : newest !== null && (position.since === null || newest > Date.parse(position.since))
         ? { since: new Date(newest).toISOString(), page: 1, walking: true }

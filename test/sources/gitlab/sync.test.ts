@@ -90,6 +90,21 @@ describe(`GitLab source: sync against the test server (${engineName})`, () => {
     }
   });
 
+  it('syncs one project instead of a group', async () => {
+    const db = await openTestDatabase();
+    try {
+      const world = server.world;
+      const project = world.projects[1] as World['projects'][number];
+      await addGitlab(db, server, { group: undefined, project: world.projectPath(project) }, 'one-project');
+      await sync(db, 'one-project');
+      assert.equal(await count(db, 'SELECT count(*) AS n FROM projects'), 1);
+      assert.equal(await count(db, 'SELECT count(*) AS n FROM merge_requests'), world.mergeRequests.filter((m) => m.projectId === project.id).length);
+      assert.equal(await count(db, 'SELECT count(*) AS n FROM issues'), world.issues.filter((i) => i.projectId === project.id).length);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('a full sync notices MRs deleted in GitLab', async () => {
     const world = new World({ seed: 'deleted', projects: 2, mergeRequests: 40, issues: 5, users: 10 });
     const changing = await startServer(world);
