@@ -329,7 +329,8 @@ async function walk(
       const again: { project: string; number: number }[] = [];
       changedIndexes.forEach((index, i) => {
         const item = items[index] as MergeRequestPayload | IssuePayload;
-        if (stored.has(keyOf(item))) again.push({ project: projectRefOf(scope, item.project_id, item.references, kind === 'merge_requests' ? '!' : '#'), number: item.iid });
+        // Also what was never synced: a webhook may have written rows for it (an approval at the hook's time).
+        again.push({ project: projectRefOf(scope, item.project_id, item.references, kind === 'merge_requests' ? '!' : '#'), number: item.iid });
         if (kind === 'merge_requests') deriveMergeRequest(scope, identities, item as MergeRequestPayload, parsedNotes[i] as NotePayload[], parsedEvents[i] as LabelEventPayload[], rows);
         else deriveIssue(scope, identities, item as IssuePayload, parsedNotes[i] as NotePayload[], rows);
       });
