@@ -12,6 +12,7 @@ import { RECORD_KINDS } from '../interchange/records.ts';
 import { describeRefresh, refreshRollups } from '../metrics/rollups.ts';
 import { SettingsError } from '../settings/index.ts';
 import { SourceError } from '../sources/contract.ts';
+import { registerGitlabCommands } from './gitlab.ts';
 import { KpiError, registerKpiCommands } from './kpi.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
 import { registerPeopleCommands } from './people.ts';
@@ -160,6 +161,7 @@ program
 registerSourceCommands(program, withDatabase);
 registerPeopleCommands(program, withDatabase);
 registerKpiCommands(program, withDatabase);
+registerGitlabCommands(program, withDatabase);
 
 const db = program.command('db').description('The database itself.');
 db.command('info')

@@ -1,5 +1,5 @@
 import { dirname, join } from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { databaseConfig } from '../config.ts';
 import type { Database } from '../db/connection.ts';
@@ -15,6 +15,8 @@ const STAT_WORDS: Record<string, string> = {
   mergeRequests: 'merge requests',
   duplicateMerges: 'merged again (one MR each)',
   renumbered: 'under an earlier numbering',
+  issues: 'issues',
+  users: 'user profiles',
   newPeople: 'new people',
   linkedPeople: 'linked to people already known',
 };
@@ -53,6 +55,32 @@ export function registerSourceCommands(program: Command, withDatabase: WithDatab
       });
     });
 
+  add
+    .command('gitlab')
+    .description('A GitLab group (with its subgroups) or project, read through the API: MRs, notes, approvals, label events, issues, users, members, milestones.')
+    .option('--group <path>', 'the group to mirror, e.g. gitlab-org')
+    .option('--project <path>', 'one project instead, e.g. gitlab-org/gitlab-shell')
+    .option('--url <url>', 'the GitLab instance', 'https://gitlab.com')
+    .option('--token-env <name>', 'the environment variable holding the token (read_api); the token is never stored', 'GITLAB_TOKEN')
+    .option('--requests-per-minute <n>', 'the most requests in any minute, retries included', parseWhole)
+    .option('--concurrency <n>', 'requests at once', parseWhole)
+    .option('--overlap-seconds <n>', 'how far before the last change an incremental sync looks again', parseWhole)
+    .addOption(new Option('--ceiling-window-seconds <n>', 'the window of the request ceiling (tests)').argParser(parseWhole).hideHelp())
+    .addOption(new Option('--backoff-ms <n>', 'the first retry delay (tests)').argParser(parseWhole).hideHelp())
+    .option('--name <name>', 'what to call the source (default: the group or project path)')
+    .option('--json', 'print the source as JSON')
+    .action(async (options: Record<string, string | number | boolean | undefined>, command: Command) => {
+      await withDatabase(command, async (db) => {
+        const config: Record<string, unknown> = {};
+        for (const key of ['group', 'project', 'url', 'tokenEnv', 'requestsPerMinute', 'concurrency', 'overlapSeconds', 'ceilingWindowSeconds', 'backoffMs'] as const) {
+          if (options[key] !== undefined) config[key] = options[key];
+        }
+        const row = await addSource(db, 'gitlab', config, contextFor(command), options.name as string | undefined);
+        if (options.json) return printJson({ name: row.name, kind: row.kind, config: row.config });
+        process.stdout.write(`${pc.green('✓')} Added GitLab source ${pc.bold(row.name)}. Read it with: npx tributary sync ${row.name}\n`);
+      });
+    });
+
   sources
     .command('list')
     .description('The sources and where each sync stands.')
@@ -77,7 +105,7 @@ export function registerSourceCommands(program: Command, withDatabase: WithDatab
           rows.map((r) => ({
             name: r.name,
             kind: r.kind,
-            location: String(r.config.location ?? ''),
+            location: String(r.config.location ?? r.config.group ?? r.config.project ?? ''),
             'last sync': r.last_finished_at ? r.last_finished_at.toISOString().slice(0, 19).replace('T', ' ') : 'never',
             error: r.last_error ?? '',
           })),
@@ -133,4 +161,10 @@ export function registerSourceCommands(program: Command, withDatabase: WithDatab
         if (outcomes.some((o) => !o.ok)) process.exitCode = 1;
       });
     });
+}
+
+function parseWhole(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number, got ${JSON.stringify(value)}`);
+  return n;
 }

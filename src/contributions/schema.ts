@@ -260,5 +260,9 @@ export const activities = pgTable(
     objectProjectId: ref('object_project_id'),
     attributes: jsonb('attributes').$type<Record<string, unknown>>(),
   },
-  (t) => [index('activities_person_time').on(t.personId, t.occurredAt)],
+  (t) => [
+    index('activities_person_time').on(t.personId, t.occurredAt),
+    // A source that derives an MR again (the GitLab source, after a change) replaces its activities by object.
+    index('activities_object').on(t.objectId),
+  ],
 );

@@ -2,11 +2,13 @@ import type { Database } from '../db/connection.ts';
 import { idText } from '../db/ids.ts';
 import { type SourceContext, type SourceDefinition, SourceError, type SyncContext, type SyncResult } from './contract.ts';
 import { gitSource } from './git/source.ts';
+import { gitlabSource } from './gitlab/source.ts';
 
 /** Every kind of source there is; `tributary sources add KIND …` picks one by name. */
 // biome-ignore lint/suspicious/noExplicitAny: each definition is typed where it is written.
 export const SOURCE_KINDS: Record<string, SourceDefinition<any>> = {
   git: gitSource,
+  gitlab: gitlabSource,
 };
 
 export interface SourceRow {

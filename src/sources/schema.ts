@@ -1,4 +1,5 @@
-import { bigint, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, index, jsonb, pgEnum, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const id = () => bigint('id', { mode: 'bigint' }).primaryKey();
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -32,4 +33,25 @@ export const rawRecords = pgTable(
     fetchedAt: at('fetched_at').notNull(),
   },
   (t) => [uniqueIndex('raw_records_natural').on(t.source, t.endpoint, t.externalId)],
+);
+
+/**
+ * Webhook deliveries, each once: keyed by GitLab's Idempotency-Key (the same across retries of one
+ * delivery), else X-Gitlab-Event-UUID. The body is kept as text, so a malformed one is kept for
+ * inspection too. `status`: pending (stored, not yet applied), applied, ignored (an event Tributary
+ * does not use), rejected (malformed: answered 400), failed (applying raised `error`).
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: id(),
+    deliveryKey: text('delivery_key').notNull(),
+    event: text('event'),
+    body: text('body').notNull(),
+    status: text('status').notNull(),
+    error: text('error'),
+    receivedAt: at('received_at').notNull(),
+    appliedAt: at('applied_at'),
+  },
+  (t) => [uniqueIndex('webhook_deliveries_key').on(t.deliveryKey), index('webhook_deliveries_pending').on(t.status).where(sql`status = 'pending'`)],
 );

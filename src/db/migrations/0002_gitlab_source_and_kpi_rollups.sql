@@ -92,6 +92,17 @@ CREATE TABLE "settings" (
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "webhook_deliveries" (
+	"id" bigint PRIMARY KEY NOT NULL,
+	"delivery_key" text NOT NULL,
+	"event" text,
+	"body" text NOT NULL,
+	"status" text NOT NULL,
+	"error" text,
+	"received_at" timestamp with time zone NOT NULL,
+	"applied_at" timestamp with time zone
+);
+--> statement-breakpoint
 CREATE UNIQUE INDEX "kpi_activity_months_key" ON "kpi_activity_months" USING btree ("month","project_id","canonical_id","kind","class","organisation_id");--> statement-breakpoint
 CREATE INDEX "kpi_activity_months_canonical" ON "kpi_activity_months" USING btree ("canonical_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "kpi_activity_spans_key" ON "kpi_activity_spans" USING btree ("canonical_id","project_id","kind","class","organisation_id");--> statement-breakpoint
@@ -108,5 +119,8 @@ CREATE INDEX "kpi_merge_requests_milestone" ON "kpi_merge_requests" USING btree 
 CREATE INDEX "kpi_merge_requests_ready" ON "kpi_merge_requests" USING btree ("ready_at");--> statement-breakpoint
 CREATE INDEX "kpi_review_requests_requested" ON "kpi_review_requests" USING btree ("requested_at");--> statement-breakpoint
 CREATE INDEX "kpi_review_requests_reviewer" ON "kpi_review_requests" USING btree ("reviewer_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "webhook_deliveries_key" ON "webhook_deliveries" USING btree ("delivery_key");--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_pending" ON "webhook_deliveries" USING btree ("status") WHERE status = 'pending';--> statement-breakpoint
+CREATE INDEX "activities_object" ON "activities" USING btree ("object_id");--> statement-breakpoint
 CREATE INDEX "comments_author" ON "comments" USING btree ("author_id");--> statement-breakpoint
 CREATE INDEX "reviews_reviewer" ON "reviews" USING btree ("reviewer_id");
