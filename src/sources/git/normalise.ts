@@ -16,6 +16,7 @@ import { detach } from '../../util/strings.ts';
 import type { GitCommit } from './fetch.ts';
 import { isServiceAddress, loginFromNoreply, type MergeRequestReference, parseMessage, type Signature } from './messages.ts';
 import type { Range, RangeWalker } from './ranges.ts';
+import type { KnownMergeRequest } from './store-raw.ts';
 
 /**
  * Raw commits → the shared model: commit rows (which keep everything git said, so this can run again
@@ -59,6 +60,8 @@ export interface NormaliseStats {
   mergeRequests: number;
   duplicateMerges: number;
   renumbered: number;
+  /** Merges of MRs a forge (or an import) already wrote: left as the forge has them. */
+  fromForge: number;
   frontierPeak: number;
 }
 
@@ -83,7 +86,7 @@ export class GitNormaliser {
   readonly #signatures = new Map<string, Signature>();
   readonly #projectPath: string;
   readonly projects = new Set<string>();
-  readonly stats: NormaliseStats = { commits: 0, merges: 0, mergeRequests: 0, duplicateMerges: 0, renumbered: 0, frontierPeak: 0 };
+  readonly stats: NormaliseStats = { commits: 0, merges: 0, mergeRequests: 0, duplicateMerges: 0, renumbered: 0, fromForge: 0, frontierPeak: 0 };
 
   constructor(options: NormaliseOptions, walker: RangeWalker) {
     this.#options = options;
@@ -254,7 +257,7 @@ export class GitNormaliser {
    * again, as when a project moved) are both kept; the older moves to `<path>~<n>`, a project for the
    * earlier numbering, so neither is lost.
    */
-  async finish(known: ReadonlyMap<string, { title: string; sourceBranch: string | null }> = new Map()): Promise<void> {
+  async finish(known: ReadonlyMap<string, KnownMergeRequest> = new Map()): Promise<void> {
     this.#walker.totals();
     const groups = new Map<string, MergeRequestDraft[]>();
     for (const draft of this.#drafts) {
@@ -289,6 +292,11 @@ export class GitNormaliser {
         this.stats.duplicateMerges += merges.length - 1;
         let project = chosen.project;
         const epoch = distinct.length - 1 - i;
+        if (stored && stored.origin !== 'git') {
+          // A forge (or an import) wrote this MR: its row is the truth, the history adds nothing to it.
+          this.stats.fromForge++;
+          continue;
+        }
         if (stored) {
           // Already stored by an earlier sync: the same MR again is a duplicate, another one is renumbered.
           if (sameMergeRequest({ reference: { title: stored.title, sourceBranch: stored.sourceBranch } } as MergeRequestDraft, chosen)) {

@@ -10,7 +10,7 @@ import { type SourceContext, type SourceDefinition, SourceError, type StoredSour
 import { countCommits, existingCommits, type GitCommit, inspectRepository, isAncestor, mirror, originUrl, readLog } from './fetch.ts';
 import { GitNormaliser } from './normalise.ts';
 import { RangeWalker } from './ranges.ts';
-import { forgetDerived, knownMergeRequests, storedCommits } from './store-raw.ts';
+import { forgetDerived, type KnownMergeRequest, knownMergeRequests, storedCommits } from './store-raw.ts';
 
 /**
  * A repository's history as a source: `tributary sources add git <path-or-url>`. Local paths are read
@@ -139,8 +139,9 @@ export async function syncGit(db: Database, source: StoredSource<GitConfig>, con
       config,
       defaultBranch: state.defaultBranch,
       walker: new RangeWalker(state.defaultTip, otherTips),
-      // Only what this walk merged is looked up among earlier syncs' MRs.
-      known: rewalk || !previous ? null : (wanted) => knownMergeRequests(tx, wanted),
+      // Only what this walk merged is looked up: among earlier syncs' MRs, and among MRs a forge wrote
+      // (the API's row is the truth for an MR; the history only adds its commits).
+      known: (wanted) => knownMergeRequests(tx, wanted, { fromGit: !rewalk && Boolean(previous) }),
       commits: readLog(dir, tips, exclude),
       progress: (commits) => context.progress?.({ items: commits, unit: 'commits', elapsedSeconds: (performance.now() - started) / 1000, total }),
     });
@@ -185,7 +186,7 @@ async function normalise(
     config: GitConfig;
     defaultBranch: string | null;
     walker: RangeWalker;
-    known: ((wanted: { project: string; number: number }[]) => Promise<Map<string, { title: string; sourceBranch: string | null }>>) | null;
+    known: ((wanted: { project: string; number: number }[]) => Promise<Map<string, KnownMergeRequest>>) | null;
     commits: AsyncIterable<GitCommit[]> | Iterable<GitCommit[]>;
     progress?: (commits: number) => void;
   },

@@ -30,21 +30,33 @@ export async function forgetDerived(session: Session, repositoryProject: string,
 }
 
 /** What earlier syncs stored under these (project, number) pairs, to tell a merge seen again from a reused number. */
+export interface KnownMergeRequest {
+  title: string;
+  sourceBranch: string | null;
+  /** 'git' when an earlier sync of this source wrote it; 'api' or 'import' when a forge or a file did. */
+  origin: string;
+}
+
+/**
+ * The MRs already stored under the (project, number) pairs a walk found: those of earlier git syncs
+ * (when `fromGit`), and always those a forge or an import wrote, which the git source leaves alone.
+ */
 export async function knownMergeRequests(
   session: Session,
   wanted: readonly { project: string; number: number }[],
-): Promise<Map<string, { title: string; sourceBranch: string | null }>> {
-  const known = new Map<string, { title: string; sourceBranch: string | null }>();
+  options: { fromGit: boolean } = { fromGit: true },
+): Promise<Map<string, KnownMergeRequest>> {
+  const known = new Map<string, KnownMergeRequest>();
   if (wanted.length === 0) return known;
-  const rows = await session.query<{ platform: string; path: string; number: number; title: string; source_branch: string | null }>(
-    `SELECT p.platform, p.path, m.number, m.title, m.source_branch
+  const rows = await session.query<{ platform: string; path: string; number: number; title: string; source_branch: string | null; origin: string }>(
+    `SELECT p.platform, p.path, m.number, m.title, m.source_branch, m.origin::text AS origin
        FROM merge_requests m JOIN projects p ON p.id = m.project_id
-      WHERE m.id = ANY($1::int8[]) AND m.origin = 'git'`,
-    [wanted.map((w) => ids.mergeRequest(w.project, w.number))],
+      WHERE m.id = ANY($1::int8[]) AND (m.origin <> 'git' OR $2::boolean)`,
+    [wanted.map((w) => ids.mergeRequest(w.project, w.number)), options.fromGit],
   );
   for (const row of rows) {
     const branch = row.source_branch?.includes(':') ? row.source_branch.slice(row.source_branch.indexOf(':') + 1) : row.source_branch;
-    known.set(`${row.platform}:${row.path}\u0001${row.number}`, { title: row.title, sourceBranch: branch });
+    known.set(`${row.platform}:${row.path}\u0001${row.number}`, { title: row.title, sourceBranch: branch, origin: row.origin });
   }
   return known;
 }

@@ -168,6 +168,38 @@ describe(`git source syncs incrementally (${engineName})`, () => {
   });
 });
 
+describe(`git source beside a forge source (${engineName})`, () => {
+  test('an MR the API already wrote stays as the API has it; the history adds its commits', async () => {
+    const db = await openTestDatabase();
+    try {
+      const dir = emptyRepository();
+      const base = commit(dir, 'Initial', []);
+      const work = commit(dir, 'The work', [base], 'Bo Chen <bo@users.example>');
+      const main = commit(dir, "Merge branch 'fix' into 'main'\n\nFix it\n\nSee merge request !7\n", [base, work], 'Maintainer <m@acme.example>');
+      setBranch(dir, 'main', main);
+      await importNdjson(
+        db,
+        Readable.from([
+          `${JSON.stringify({ type: 'project', platform: 'gitlab', path: 'acme/widget' })}\n`,
+          `${JSON.stringify({ type: 'merge_request', project: 'gitlab:acme/widget', number: 7, title: 'Fix it (from the API)', state: 'merged', created_at: '2024-01-01T00:00:00Z', merged_at: '2024-01-02T00:00:00Z', origin: 'api' })}\n`,
+        ]),
+      );
+      const source = await addAndSync(db, dir);
+      const first = await source.sync();
+      assert.equal(first.result?.stats.fromForge, 1);
+      const rows = await db.query<{ title: string; origin: string }>('SELECT title, origin::text AS origin FROM merge_requests');
+      assert.deepEqual(rows, [{ title: 'Fix it (from the API)', origin: 'api' }]);
+      // The work and the merge commit arrived with the MR.
+      const [linked] = await db.query<{ n: unknown }>('SELECT count(*) AS n FROM commits WHERE merge_request_number = 7');
+      assert.equal(toNumber(linked?.n), 2);
+      const again = await source.sync(true);
+      assert.equal(again.result?.stats.fromForge, 1);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe(`git source across syncs: the same MR again, and a number used again (${engineName})`, () => {
   test('a later merge of a stored MR is a duplicate; another MR under a stored number is kept apart', async () => {
     const db = await openTestDatabase();
