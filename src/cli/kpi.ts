@@ -7,7 +7,7 @@ import { catalogueMarkdown } from '../metrics/catalogue-doc.ts';
 import { GRAINS, POPULATIONS } from '../metrics/kpi.ts';
 import { writeReport } from '../metrics/report.ts';
 import { describeRefresh, readClassificationRules, refreshRollups, writeClassificationRules } from '../metrics/rollups.ts';
-import { checkRequest, explainKpi, type FiltersInput, findKpi, KpiError, pendingChanges, runKpi } from '../metrics/run.ts';
+import { checkRequest, explainKpi, type FiltersInput, findKpi, pendingChanges, runKpi } from '../metrics/run.ts';
 import { printJson, printTable, UsageError } from './output.ts';
 
 type WithDatabase = <T>(command: Command, work: (db: Database) => Promise<T>) => Promise<T>;
@@ -220,4 +220,3 @@ export function registerKpiCommands(program: Command, withDatabase: WithDatabase
     });
 }
 
-export { KpiError };

@@ -70,3 +70,24 @@ export function zoneOf(minutes: number): string {
   const size = Math.abs(minutes);
   return `${sign}${PAD2[Math.floor(size / 60)]}${PAD2[size % 60]}`;
 }
+
+/** A real calendar day written YYYY-MM-DD (2024-02-30 is not). */
+export function isDay(value: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const date = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
+}
+
+/** The day `months` calendar months after `day` (YYYY-MM-DD, UTC); negative goes back. */
+export function addMonths(day: string, months: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCMonth(date.getUTCMonth() + months);
+  return date.toISOString().slice(0, 10);
+}
+
+/** The day `days` days after `day` (YYYY-MM-DD, UTC); negative goes back. */
+export function addDays(day: string, days: number): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import type { Session } from '../db/connection.ts';
 import type { Relations } from './rollups.ts';
 
+// Counts come back as numbers from PGlite and as strings from pg: KPI files convert them with this.
+export { toNumber } from '../db/connection.ts';
+
 /**
  * What a KPI is. Each lives in a file of its own under src/metrics/kpis/: its definition in words, where
  * that definition comes from, its query, and how to explain a value (the rows behind it). The catalogue
@@ -131,7 +134,7 @@ export class Query {
  * with literals rather than an unnest of parameters: the planner then knows there are a dozen rows and
  * puts them on the outer side of a join, instead of re-running the list for every row of a rollup.
  */
-export function periodsRelation(_q: Query, periods: readonly Period[]): string {
+export function periodsRelation(periods: readonly Period[]): string {
   if (periods.length === 0) {
     return `(SELECT NULL::text AS key, NULL::date AS start_date, NULL::date AS end_date, NULL::timestamptz AS start_at, NULL::timestamptz AS end_at, NULL::int8 AS ordinal WHERE false)`;
   }
@@ -212,10 +215,6 @@ export function defineKpi<Parameters = Record<string, never>>(kpi: Kpi<Parameter
   return kpi;
 }
 
-/** A count from either engine (number from PGlite, string from pg), 0 for none. */
-export function toCount(value: unknown): number {
-  return value === null || value === undefined ? 0 : Number(value);
-}
 
 /**
  * `column` within the whole span of the periods: a month (date) column of a month rollup, or an instant.

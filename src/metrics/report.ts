@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as echarts from 'echarts';
 import type { Session } from '../db/connection.ts';
+import { addMonths } from '../db/time.ts';
 import { KPIS } from './catalogue.ts';
 import type { Point } from './kpi.ts';
 import { type FiltersInput, KpiError, type KpiResult, runKpi } from './run.ts';
@@ -81,9 +82,7 @@ export async function writeReport(session: Session, options: ReportOptions): Pro
 }
 
 function previousMonth(month: string, count: number): string {
-  const date = new Date(`${month}-01T00:00:00Z`);
-  date.setUTCMonth(date.getUTCMonth() - count);
-  return date.toISOString().slice(0, 7);
+  return addMonths(`${month}-01`, -count).slice(0, 7);
 }
 
 function monthName(month: string): string {

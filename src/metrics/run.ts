@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Session } from '../db/connection.ts';
 import { toNumber } from '../db/connection.ts';
+import { addDays, addMonths, isDay } from '../db/time.ts';
 import { KPIS } from './catalogue.ts';
 import {
   type AnyKpi,
@@ -24,7 +25,7 @@ export class KpiError extends Error {
 const periodText = z
   .string()
   .regex(/^\d{4}(-\d{2}(-\d{2})?|-Q[1-4])?$/, 'must be YYYY, YYYY-MM, YYYY-MM-DD or YYYY-Qn')
-  .refine((value) => !/^\d{4}-\d{2}/.test(value) || isValidDay(value.length === 7 ? `${value}-01` : value), 'is not a calendar date');
+  .refine((value) => !/^\d{4}-\d{2}/.test(value) || isDay(value.length === 7 ? `${value}-01` : value), 'is not a calendar date');
 
 export const filtersSchema = z.strictObject({
   /** Inclusive: a month means from its first day; YYYY-MM-DD from that day. */
@@ -164,25 +165,6 @@ export async function explainKpi(
 
 // ——— periods ———
 
-function isValidDay(day: string): boolean {
-  const date = new Date(`${day}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
-}
-
-const isoDay = (date: Date) => date.toISOString().slice(0, 10);
-
-function addMonths(day: string, months: number): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCMonth(date.getUTCMonth() + months);
-  return isoDay(date);
-}
-
-function addDays(day: string, days: number): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() + days);
-  return isoDay(date);
-}
-
 /** [start, end) of a period written as YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD. */
 function spanOf(text: string): { start: string; end: string } {
   if (/^\d{4}$/.test(text)) return { start: `${text}-01-01`, end: `${Number(text) + 1}-01-01` };
@@ -197,7 +179,7 @@ function spanOf(text: string): { start: string; end: string } {
 
 /** The range asked for; by default the twelve complete months before `today`. */
 function range(from: string | undefined, to: string | undefined, today: Date): { from: string; to: string } {
-  const thisMonth = `${isoDay(today).slice(0, 7)}-01`;
+  const thisMonth = `${today.toISOString().slice(0, 7)}-01`;
   const end = to ? spanOf(to).end : thisMonth;
   const start = from ? spanOf(from).start : addMonths(`${end.slice(0, 7)}-01`, -12);
   if (start >= end) throw new KpiError(`from: ${from ?? start} is not before to: ${to ?? end}`);

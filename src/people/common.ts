@@ -160,8 +160,4 @@ export function today(): string {
   return new Date().toISOString().slice(0, 10);
 }
 
-export function isDay(value: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const date = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === value;
-}
+export { isDay } from '../db/time.ts';

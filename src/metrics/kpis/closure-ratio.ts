@@ -1,5 +1,5 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
-import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
+import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 /** The instant an MR stopped being open: merged, or closed without merging. */
 const closedAt = 'coalesce(f.merged_at, f.closed_at)';
@@ -36,14 +36,14 @@ export const closureRatio = defineKpi({
        SELECT p.key, count(*) FILTER (WHERE ${withinPeriod('f.created_at')}) AS opened,
               count(*) FILTER (WHERE ${withinPeriod('f.ended_at')}) AS closed,
               count(*) FILTER (WHERE ${withinPeriod('f.merged_at')}) AS merged
-         FROM ${periodsRelation(q, f.periods)} p JOIN mrs f ON (${withinPeriod('f.created_at')}) OR (${withinPeriod('f.ended_at')})
+         FROM ${periodsRelation(f.periods)} p JOIN mrs f ON (${withinPeriod('f.created_at')}) OR (${withinPeriod('f.ended_at')})
         GROUP BY p.key`,
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const opened = toCount(row?.opened);
-      const closed = toCount(row?.closed);
-      const merged = toCount(row?.merged);
+      const opened = toNumber(row?.opened);
+      const closed = toNumber(row?.closed);
+      const merged = toNumber(row?.merged);
       return {
         value: opened === 0 ? null : rounded((100 * closed) / opened),
         values: { opened, closed, merged, 'closed unmerged': closed - merged },

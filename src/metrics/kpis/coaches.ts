@@ -1,4 +1,4 @@
-import { defineKpi, periodsRelation, pointsFrom, Query, toCount } from '../kpi.ts';
+import { defineKpi, periodsRelation, pointsFrom, Query, toNumber } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 
 // A roster membership with the coach role, in force on some day of period p (validity is half-open [from, to)).
@@ -28,13 +28,13 @@ export const coaches = defineKpi({
     const f = context.filters;
     const rows = await context.session.query<{ key: string; coaches: unknown }>(
       `SELECT p.key, count(DISTINCT coalesce(pc.canonical_id, t.person_id)) AS coaches
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN team_memberships t ON ${coachDuring}
          LEFT JOIN person_canonical pc ON pc.person_id = t.person_id
         GROUP BY p.key`,
       q.params,
     );
-    return pointsFrom(f.periods, rows, (row) => ({ value: toCount(row?.coaches) }));
+    return pointsFrom(f.periods, rows, (row) => ({ value: toNumber(row?.coaches) }));
   },
   async explain(context, period) {
     const q = new Query();
@@ -42,7 +42,7 @@ export const coaches = defineKpi({
       `SELECT person.key AS person, coalesce(person.name, person.key) AS name, t.title, t.department,
               (SELECT string_agg(r->>'specialty', ', ' ORDER BY r->>'specialty') FROM jsonb_array_elements(t.roles) r WHERE r->>'role' = 'coach') AS specialty,
               t.valid_from, t.valid_to
-         FROM ${periodsRelation(q, [period])} p
+         FROM ${periodsRelation([period])} p
          JOIN team_memberships t ON ${coachDuring}
          LEFT JOIN person_canonical pc ON pc.person_id = t.person_id
          JOIN people person ON person.id = coalesce(pc.canonical_id, t.person_id)

@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, pointsFrom, Query, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, pointsFrom, Query, toNumber } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
 
 /** Community merged MRs per release: community merge requests merged whose milestone is the release. */
@@ -32,8 +32,8 @@ export const communityMergedMrsPerRelease = defineKpi({
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const merged = toCount(row?.merged);
-      const inferred = toCount(row?.inferred);
+      const merged = toNumber(row?.merged);
+      const inferred = toNumber(row?.inferred);
       return { value: merged, values: { milestoneSet: merged - inferred, milestoneInferred: inferred } };
     });
   },

@@ -1,5 +1,5 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, toCount, withinSpan } from '../kpi.ts';
-import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, toNumber, withinPeriod, withinSpan } from '../kpi.ts';
+import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 /** Community merged MRs per month: how many community merge requests were merged in the period. */
 export const communityMergedMrs = defineKpi({
@@ -22,13 +22,13 @@ export const communityMergedMrs = defineKpi({
     const f = context.filters;
     const rows = await context.session.query<{ key: string; merged: unknown }>(
       `SELECT p.key, sum(am.merged) AS merged
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE ${withinSpan(f.periods, 'am.month', 'month')} AND am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
         GROUP BY p.key`,
       q.params,
     );
-    return pointsFrom(f.periods, rows, (row) => ({ value: toCount(row?.merged) }));
+    return pointsFrom(f.periods, rows, (row) => ({ value: toNumber(row?.merged) }));
   },
   async explain(context, period) {
     const rows = await mergeRequestRows(context, period, () => withinPeriod('f.merged_at'), { labelled_community: 'f.labelled_community' });

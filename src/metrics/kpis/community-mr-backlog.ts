@@ -1,4 +1,4 @@
-import { defineKpi, periodsRelation, pointsFrom, Query, toCount } from '../kpi.ts';
+import { defineKpi, periodsRelation, pointsFrom, Query, toNumber } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
 import { openAt, openCandidatesSql } from './open-merge-requests.ts';
 
@@ -25,11 +25,11 @@ export const communityMrBacklog = defineKpi({
     const rows = await context.session.query<{ key: string; open: unknown }>(
       `WITH candidates AS MATERIALIZED (${openCandidatesSql(context, q)})
        SELECT p.key, count(*) AS open
-         FROM ${periodsRelation(q, f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
+         FROM ${periodsRelation(f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
         GROUP BY p.key`,
       q.params,
     );
-    return pointsFrom(f.periods, rows, (row) => ({ value: toCount(row?.open) }));
+    return pointsFrom(f.periods, rows, (row) => ({ value: toNumber(row?.open) }));
   },
   async explain(context, period) {
     const rows = await mergeRequestRows(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
-import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
+import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 const parameters = z.strictObject({
   /** Count bots' merged MRs in the denominator (GitLab's "all merged MRs"); off, the share is of human work. */
@@ -33,15 +33,15 @@ export const communityMrPercentage = defineKpi<z.output<typeof parameters>>({
     const everyone = context.parameters.includeBots ? `am.class IN ('team', 'community', 'bot')` : inPopulation(f, 'am', 'all');
     const rows = await context.session.query<{ key: string; counted: unknown; all: unknown }>(
       `SELECT p.key, sum(am.merged) FILTER (WHERE ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) AS counted, sum(am.merged) AS all
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${everyone}
         GROUP BY p.key`,
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const counted = toCount(row?.counted);
-      const all = toCount(row?.all);
+      const counted = toNumber(row?.counted);
+      const all = toNumber(row?.all);
       return { value: all === 0 ? null : rounded((100 * counted) / all), values: { [f.population]: counted, all }, basis: all };
     });
   },

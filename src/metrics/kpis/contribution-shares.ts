@@ -12,7 +12,7 @@ import {
   pointsFrom,
   Query,
   rounded,
-  toCount,
+  toNumber,
 } from '../kpi.ts';
 import { inKinds, kindsParameter } from './contributions.ts';
 
@@ -53,7 +53,7 @@ export function perUnitSql(q: Query, context: KpiContext<ContributionParameters>
   const unitId = unit === 'person' ? 'x.canonical_id' : `CASE WHEN ${isPerson} THEN x.canonical_id ELSE coalesce(root.root_id, x.organisation_id) END`;
   const roots = unit === 'organisation' ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = x.organisation_id` : '';
   return `(SELECT p.key, ${unitKind} AS unit_kind, ${unitId} AS unit_id, ${unitKind} || ':' || ${unitId} AS unit, sum(x.n) AS n
-      FROM ${periodsRelation(q, periods)} p
+      FROM ${periodsRelation(periods)} p
       JOIN (${source} AND am.month >= ${first} AND am.month < ${last}) x ON x.month >= p.start_date AND x.month < p.end_date
       ${roots}
      GROUP BY p.key, ${unitKind}, ${unitId})`;
@@ -72,7 +72,7 @@ export async function factorSeries(context: KpiContext<ContributionParameters>, 
       GROUP BY r.key`,
     q.params,
   );
-  return pointsFrom(f.periods, rows, (row) => (row ? { value: toCount(row.factor), basis: toCount(row.units) } : { value: null, basis: 0 }));
+  return pointsFrom(f.periods, rows, (row) => (row ? { value: toNumber(row.factor), basis: toNumber(row.units) } : { value: null, basis: 0 }));
 }
 
 export type UnitShare = {
@@ -97,10 +97,10 @@ export async function unitShares(context: KpiContext<ContributionParameters>, pe
       ORDER BY c.n DESC, 3, c.unit`,
     q.params,
   );
-  const total = rows.reduce((sum, row) => sum + toCount(row.n), 0);
+  const total = rows.reduce((sum, row) => sum + toNumber(row.n), 0);
   let running = 0;
   return rows.map((row) => {
-    const n = toCount(row.n);
+    const n = toNumber(row.n);
     const inHalf = running < total / 2;
     running += n;
     return {

@@ -21,7 +21,7 @@ function statusSql(q: Query, context: KpiContext<Parameters>, periods: readonly 
   const f = context.filters;
   const window = q.param(context.parameters.windowMonths, '::int');
   return `(SELECT p.key, am.canonical_id, sum(am.merged) AS merged
-      FROM ${periodsRelation(q, periods)} p
+      FROM ${periodsRelation(periods)} p
       JOIN ${context.relations.authorMonths} am ON am.month >= (p.end_date - make_interval(months => ${window}))::date AND am.month < p.end_date
      WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
      GROUP BY p.key, am.canonical_id)`;

@@ -11,7 +11,7 @@ import {
   pointsFrom,
   Query,
   rounded,
-  toCount,
+  toNumber,
 } from '../kpi.ts';
 import { monthOf } from './contributions.ts';
 import { explanation } from './explain-helpers.ts';
@@ -66,7 +66,7 @@ function cohortsSql(q: Query, context: KpiContext<Parameters>, periods: readonly
            coalesce(r.d1 <= r.d0 + ${window}, false) AS d0_to_d1,
            coalesce(r.d2 <= r.d1 + ${window}, false) AS d1_to_d2,
            coalesce(r.d2 <= r.d0 + ${window}, false) AS d0_to_d2
-      FROM ${periodsRelation(q, periods)} p JOIN r ON ${inP('r.d0')} OR ${inP('r.d1')})`;
+      FROM ${periodsRelation(periods)} p JOIN r ON ${inP('r.d0')} OR ${inP('r.d1')})`;
 }
 
 const percent = (part: number, whole: number) => (whole === 0 ? null : rounded((100 * part) / whole));
@@ -101,16 +101,16 @@ export const conversionRate = defineKpi<Parameters>({
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const d0 = toCount(row?.d0);
-      const d1 = toCount(row?.d1);
+      const d0 = toNumber(row?.d0);
+      const d1 = toNumber(row?.d1);
       return {
-        value: percent(toCount(row?.d0_d2), d0),
+        value: percent(toNumber(row?.d0_d2), d0),
         values: {
           'D0 cohort': d0,
-          'D0→D1 %': percent(toCount(row?.d0_d1), d0),
+          'D0→D1 %': percent(toNumber(row?.d0_d1), d0),
           'D1 cohort': d1,
-          'D1→D2 %': percent(toCount(row?.d1_d2), d1),
-          'D0→D2 %': percent(toCount(row?.d0_d2), d0),
+          'D1→D2 %': percent(toNumber(row?.d1_d2), d1),
+          'D0→D2 %': percent(toNumber(row?.d0_d2), d0),
         },
         basis: d0,
       };

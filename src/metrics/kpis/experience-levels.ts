@@ -32,7 +32,7 @@ function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
   return `(WITH contributors AS MATERIALIZED (
       SELECT DISTINCT p.key, p.end_date, x.canonical_id
-        FROM ${periodsRelation(q, periods)} p
+        FROM ${periodsRelation(periods)} p
         JOIN (SELECT DISTINCT am.month, am.canonical_id FROM ${context.relations.activityMonths} am
                WHERE am.month >= ${first} AND am.month < ${last} AND ${inActivityProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
               UNION

@@ -1,4 +1,4 @@
-import { type Explanation, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, Query, withinPeriod } from '../kpi.ts';
+import { type Explanation, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, Query, } from '../kpi.ts';
 
 /**
  * The merge requests behind a value, as rows a person can check against the forge: project!number,
@@ -38,4 +38,3 @@ export function explanation(summary: string, rows: Record<string, unknown>[]): E
   return { summary, columns: rows[0] ? Object.keys(rows[0]) : [], rows };
 }
 
-export { withinPeriod };

@@ -1,5 +1,5 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
-import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
+import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 /** Feature community contribution MRs: the share of community merged MRs that are features. */
 export const featureCommunityMrs = defineKpi({
@@ -25,16 +25,16 @@ export const featureCommunityMrs = defineKpi({
     const f = context.filters;
     const rows = await context.session.query<{ key: string; merged: unknown; feature: unknown; typed: unknown }>(
       `SELECT p.key, sum(am.merged) AS merged, sum(am.merged_feature) AS feature, sum(am.merged_typed) AS typed
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
         GROUP BY p.key`,
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const merged = toCount(row?.merged);
-      const feature = toCount(row?.feature);
-      const typed = toCount(row?.typed);
+      const merged = toNumber(row?.merged);
+      const feature = toNumber(row?.feature);
+      const typed = toNumber(row?.typed);
       return {
         value: merged === 0 ? null : rounded((100 * feature) / merged),
         values: { feature, typed, merged, featureShareOfTyped: typed === 0 ? null : rounded((100 * feature) / typed) },

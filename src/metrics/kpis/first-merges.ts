@@ -14,7 +14,7 @@ export function firstMergesSql(context: KpiContext<unknown>, q: Query, periods: 
   const am = context.relations.authorMonths;
   return `WITH active AS MATERIALIZED (
       SELECT p.key, min(p.start_at) AS start_at, am.canonical_id, sum(am.merged) AS merged
-        FROM ${periodsRelation(q, periods)} p
+        FROM ${periodsRelation(periods)} p
         JOIN ${am} am ON ${monthInPeriod({ ...f, periods }, 'am.month')}
        WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
        GROUP BY p.key, am.canonical_id),

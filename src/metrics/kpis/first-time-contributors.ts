@@ -1,4 +1,4 @@
-import { defineKpi, pointsFrom, Query, toCount } from '../kpi.ts';
+import { defineKpi, pointsFrom, Query, toNumber } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 import { firstMergeRows, firstMergesSql } from './first-merges.ts';
 
@@ -26,7 +26,7 @@ export const firstTimeContributors = defineKpi({
       `SELECT fm.key, count(*) AS people FROM (${firstMergesSql(context, q)}) fm WHERE fm.new GROUP BY fm.key`,
       q.params,
     );
-    return pointsFrom(context.filters.periods, rows, (row) => ({ value: toCount(row?.people) }));
+    return pointsFrom(context.filters.periods, rows, (row) => ({ value: toNumber(row?.people) }));
   },
   async explain(context, period) {
     const rows = await firstMergeRows(context, period, new Query(), 'new');

@@ -9,7 +9,7 @@ import {
   periodsRelation,
   pointsFrom,
   Query,
-  toCount,
+  toNumber,
 } from '../kpi.ts';
 import { inKinds, kindsParameter } from './contributions.ts';
 import { explanation } from './explain-helpers.ts';
@@ -37,7 +37,7 @@ function inactivityCtes(q: Query, context: KpiContext<Parameters>, periods: read
   return `firsts AS MATERIALIZED (
       SELECT s.canonical_id, min(s.first_at) AS first_at FROM ${context.relations.activitySpans} s WHERE ${filters('s')} GROUP BY s.canonical_id),
     periods AS MATERIALIZED (
-      SELECT p.key, p.start_date, p.end_date, (p.end_date - ${interval})::date AS w, (p.start_date - ${interval})::date AS sw FROM ${periodsRelation(q, periods)} p),
+      SELECT p.key, p.start_date, p.end_date, (p.end_date - ${interval})::date AS w, (p.start_date - ${interval})::date AS sw FROM ${periodsRelation(periods)} p),
     recent AS MATERIALIZED (
       SELECT am.canonical_id, am.month FROM ${context.relations.activityMonths} am
        WHERE am.month >= (SELECT min(sw) FROM periods) AND am.month < (SELECT max(end_date) FROM periods) AND ${filters('am')}
@@ -85,8 +85,8 @@ export const inactiveContributors = defineKpi<Parameters>({
     );
     // Everyone who had contributed before W, less those who contributed again within [W, E).
     return pointsFrom(f.periods, rows, (row) => ({
-      value: toCount(row?.ever) - toCount(row?.returned),
-      values: { 'became inactive': toCount(row?.became) },
+      value: toNumber(row?.ever) - toNumber(row?.returned),
+      values: { 'became inactive': toNumber(row?.became) },
     }));
   },
   async explain(context, period: Period) {

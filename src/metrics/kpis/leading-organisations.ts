@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { organisationRootSql } from '../../people/organisations.ts';
-import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, periodsRelation, pointsFrom, Query, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, periodsRelation, pointsFrom, Query, toNumber } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 
 export const leadingParameters = z.strictObject({
@@ -66,7 +66,7 @@ export const leadingOrganisations = defineKpi<LeadingParameters>({
   async series(context) {
     const q = new Query();
     const f = context.filters;
-    const months = `SELECT key, start_date AS month FROM ${periodsRelation(q, f.periods)} p`;
+    const months = `SELECT key, start_date AS month FROM ${periodsRelation(f.periods)} p`;
     const rows = await context.session.query<{ key: string; organisations: unknown; individuals: unknown }>(
       `SELECT m.key, count(l.organisation_id) AS organisations, count(l.canonical_id) AS individuals
          FROM (${months}) m JOIN (${leadingSql(context, q, `SELECT DISTINCT month FROM (${months}) x`, context.parameters)}) l ON l.month = m.month
@@ -74,7 +74,7 @@ export const leadingOrganisations = defineKpi<LeadingParameters>({
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const values = { organisations: toCount(row?.organisations), individuals: toCount(row?.individuals) };
+      const values = { organisations: toNumber(row?.organisations), individuals: toNumber(row?.individuals) };
       return { value: values.organisations + values.individuals, values };
     });
   },

@@ -34,7 +34,7 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
        WHERE am.merged > 0 AND am.month < ${last} AND ${mine('am')}
        GROUP BY am.canonical_id, am.month),
     firsts AS MATERIALIZED (SELECT canonical_id, min(month) AS first_month FROM history GROUP BY canonical_id),
-    periods AS MATERIALIZED (SELECT p.key, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(q, periods)} p),
+    periods AS MATERIALIZED (SELECT p.key, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
     recent AS MATERIALIZED (
       SELECT p.key, h.canonical_id, sum(h.merged) FILTER (WHERE h.month >= p.w_start) AS in_window, bool_or(h.month < p.w_start) AS in_previous
         FROM periods p JOIN history h ON h.month >= p.v_start AND h.month < p.end_date

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { organisationRootSql } from '../../people/organisations.ts';
-import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, monthInPeriod, periodsRelation, pointsFrom, Query, rounded, toNumber } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 
 const parameters = z.strictObject({
@@ -41,7 +41,7 @@ export const mrarr = defineKpi<Parameters>({
     const rows = await context.session.query<{ key: string; mrarr: unknown; merged: unknown; weighted: unknown }>(
       `SELECT p.key, sum(am.merged * coalesce(arr_org.arr, 0)) AS mrarr, sum(am.merged) AS merged,
               coalesce(sum(am.merged) FILTER (WHERE arr_org.arr IS NOT NULL), 0) AS weighted
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
          ${arrJoin(context)}
         WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
@@ -49,8 +49,8 @@ export const mrarr = defineKpi<Parameters>({
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const merged = toCount(row?.merged);
-      const weighted = toCount(row?.weighted);
+      const merged = toNumber(row?.merged);
+      const weighted = toNumber(row?.weighted);
       return { value: rounded(row?.mrarr ?? 0), values: { weightedMrs: weighted, unweightedMrs: merged - weighted }, basis: merged };
     });
   },
@@ -61,7 +61,7 @@ export const mrarr = defineKpi<Parameters>({
     const rows = await context.session.query<Record<string, unknown>>(
       `SELECT o.name AS organisation, CASE WHEN am.organisation_id = 0 THEN person.key END AS person, arr_org.name AS arr_of,
               arr_org.arr::float8 AS arr, sum(am.merged)::int AS merged, (sum(am.merged) * coalesce(arr_org.arr, 0))::float8 AS mr_dollars
-         FROM ${periodsRelation(q, [period])} p
+         FROM ${periodsRelation([period])} p
          JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
          ${arrJoin(context)}
          LEFT JOIN organisations o ON o.id = am.organisation_id

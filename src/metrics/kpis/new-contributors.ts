@@ -9,7 +9,7 @@ import {
   periodsRelation,
   pointsFrom,
   Query,
-  toCount,
+  toNumber,
   withinPeriod,
 } from '../kpi.ts';
 import { inKinds, kindsParameter } from './contributions.ts';
@@ -65,12 +65,12 @@ export const newContributors = defineKpi<Parameters>({
     const firsts = firstContributionsSql(q, context, f.periods[0]?.start ?? f.from, f.periods.at(-1)?.end ?? f.to);
     const rows = await context.session.query<{ key: string; people: unknown }>(
       `SELECT p.key, count(*) AS people
-         FROM ${periodsRelation(q, f.periods)} p JOIN ${firsts} n ON ${withinPeriod('n.first_at')}
+         FROM ${periodsRelation(f.periods)} p JOIN ${firsts} n ON ${withinPeriod('n.first_at')}
         WHERE ${inPopulation(f, 'n')} AND ${inOrganisation(q, f, 'n')}
         GROUP BY p.key`,
       q.params,
     );
-    return pointsFrom(f.periods, rows, (row) => ({ value: toCount(row?.people) }));
+    return pointsFrom(f.periods, rows, (row) => ({ value: toNumber(row?.people) }));
   },
   async explain(context, period: Period) {
     const q = new Query();

@@ -29,7 +29,7 @@ export const ocma = defineKpi({
     const rows = await context.session.query<{ key: string; median: unknown; open: unknown }>(
       `WITH candidates AS MATERIALIZED (${openCandidatesSql(context, q)})
        SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.end_at - f.created_at) / 86400) AS median, count(*) AS open
-         FROM ${periodsRelation(q, f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
+         FROM ${periodsRelation(f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
         GROUP BY p.key`,
       q.params,
     );

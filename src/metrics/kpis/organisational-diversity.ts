@@ -1,4 +1,4 @@
-import { defineKpi, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
+import { defineKpi, pointsFrom, Query, rounded, toNumber } from '../kpi.ts';
 import { CONTRIBUTION_CHOICES, type ContributionParameters, contributionParameters, perUnitSql, unitShares } from './contribution-shares.ts';
 import { explanation } from './explain-helpers.ts';
 
@@ -36,7 +36,7 @@ export const organisationalDiversity = defineKpi<ContributionParameters>({
     const byPeriod = new Map<string, { key: string; shares: [string, number][]; organisations: number }>();
     for (const row of rows) {
       const entry = byPeriod.get(row.key) ?? { key: row.key, shares: [], organisations: 0 };
-      entry.shares.push([row.name ?? UNAFFILIATED, toCount(row.n)]);
+      entry.shares.push([row.name ?? UNAFFILIATED, toNumber(row.n)]);
       if (row.name !== null) entry.organisations += 1;
       byPeriod.set(row.key, entry);
     }

@@ -1,4 +1,4 @@
-import { defineKpi, pointsFrom, Query, toCount } from '../kpi.ts';
+import { defineKpi, pointsFrom, Query, toNumber } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 import { firstMergeRows, firstMergesSql } from './first-merges.ts';
 
@@ -28,7 +28,7 @@ export const returningContributors = defineKpi({
       q.params,
     );
     return pointsFrom(context.filters.periods, rows, (row) => {
-      const values = { new: toCount(row?.new), returning: toCount(row?.returning) };
+      const values = { new: toNumber(row?.new), returning: toNumber(row?.returning) };
       return { value: values.returning, values, basis: values.new + values.returning };
     });
   },

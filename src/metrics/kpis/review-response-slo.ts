@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { organisationRootSql } from '../../people/organisations.ts';
-import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, pointsFrom, Query, rounded, toNumber } from '../kpi.ts';
 import { businessTimeSql, isHolidayRegion, weekdayHolidays } from './business-days.ts';
 import { explanation } from './explain-helpers.ts';
 import { leadingEntity, leadingParameters, leadingSql } from './leading-organisations.ts';
@@ -35,7 +35,7 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
              f.class AS author_class, f.canonical_id AS author_canonical_id,
              date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date AS opened_month,
              ${leadingEntity('f.organisation_id', organisation, 'f.canonical_id')} AS entity
-        FROM ${periodsRelation(q, periods)} p
+        FROM ${periodsRelation(periods)} p
         JOIN ${context.relations.reviewRequests} rr ON rr.requested_at >= p.start_at AND rr.requested_at < p.end_at
         JOIN ${context.relations.mergeRequests} f ON f.merge_request_id = rr.merge_request_id
         ${parameters.rollUpToParent ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = f.organisation_id` : ''}
@@ -91,16 +91,16 @@ export const reviewResponseSlo = defineKpi<Parameters>({
     );
     const share = (met: number, missed: number) => (met + missed === 0 ? null : rounded((100 * met) / (met + missed)));
     return pointsFrom(context.filters.periods, rows, (row) => {
-      const met = toCount(row?.met);
-      const missed = toCount(row?.missed);
+      const met = toNumber(row?.met);
+      const missed = toNumber(row?.missed);
       return {
         value: share(met, missed),
         values: {
-          leading: share(toCount(row?.leading_met), toCount(row?.leading_missed)),
-          team: share(toCount(row?.team_met), toCount(row?.team_missed)),
+          leading: share(toNumber(row?.leading_met), toNumber(row?.leading_missed)),
+          team: share(toNumber(row?.team_met), toNumber(row?.team_missed)),
           met,
           missed,
-          pending: toCount(row?.pending),
+          pending: toNumber(row?.pending),
         },
         basis: met + missed,
       };

@@ -1,5 +1,5 @@
 import type { Period, Point } from '../kpi.ts';
-import { pointsFrom, toCount } from '../kpi.ts';
+import { pointsFrom, toNumber } from '../kpi.ts';
 
 /**
  * Shared by the segmentation KPIs: people counted per (period, bucket) become points whose value is the
@@ -9,7 +9,7 @@ export function bucketPoints(periods: readonly Period[], rows: readonly { key: s
   const byPeriod = new Map<string, { key: string; counts: Map<string, number> }>();
   for (const row of rows) {
     const entry = byPeriod.get(row.key) ?? { key: row.key, counts: new Map<string, number>() };
-    entry.counts.set(row.bucket, (entry.counts.get(row.bucket) ?? 0) + toCount(row.people));
+    entry.counts.set(row.bucket, (entry.counts.get(row.bucket) ?? 0) + toNumber(row.people));
     byPeriod.set(row.key, entry);
   }
   return pointsFrom(periods, [...byPeriod.values()], (entry) => {

@@ -1,5 +1,5 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, instantInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
-import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, instantInPeriod, periodsRelation, pointsFrom, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
+import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 // Hours from opening to the first response; a response dated before the opening (clock skew, a source's
 // review date) counts as immediate rather than negative. Null when there was no response (greatest() alone would say 0).
@@ -29,7 +29,7 @@ export const timeToFirstResponse = defineKpi({
     const rows = await context.session.query<{ key: string; median: unknown; opened: unknown; answered: unknown }>(
       `SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY ${responseHours}) FILTER (WHERE f.first_response_at IS NOT NULL) AS median,
               count(*) AS opened, count(f.first_response_at) AS answered
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN ${context.relations.mergeRequests} f ON ${instantInPeriod(f, 'f.created_at')}
         WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
           AND f.created_at >= (${q.param(f.periods[0]?.start ?? f.from)}::date::timestamp AT TIME ZONE 'UTC')
@@ -38,8 +38,8 @@ export const timeToFirstResponse = defineKpi({
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const opened = toCount(row?.opened);
-      const answered = toCount(row?.answered);
+      const opened = toNumber(row?.opened);
+      const answered = toNumber(row?.answered);
       return { value: rounded(row?.median), values: { opened, answered, unanswered: opened - answered }, basis: answered };
     });
   },

@@ -1,5 +1,5 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, instantInPeriod, periodsRelation, pointsFrom, Query, rounded, toCount } from '../kpi.ts';
-import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, instantInPeriod, periodsRelation, pointsFrom, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
+import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 // Hours from ready to the first team response; a team note on the draft counts as an immediate review.
 // (greatest() ignores nulls, so an unanswered MR is kept null explicitly.)
@@ -29,15 +29,15 @@ export const timeToFirstReview = defineKpi({
     const rows = await context.session.query<{ key: string; median: unknown; reviewed: unknown; unreviewed: unknown }>(
       `SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY ${waitHours}) AS median,
               count(f.first_team_review_at) AS reviewed, count(*) FILTER (WHERE f.first_team_review_at IS NULL) AS unreviewed
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN ${context.relations.mergeRequests} f ON ${instantInPeriod(f, 'f.ready_at')}
         WHERE ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
         GROUP BY p.key`,
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => {
-      const reviewed = toCount(row?.reviewed);
-      return { value: rounded(row?.median), values: { reviewed, unreviewed: toCount(row?.unreviewed) }, basis: reviewed };
+      const reviewed = toNumber(row?.reviewed);
+      return { value: rounded(row?.median), values: { reviewed, unreviewed: toNumber(row?.unreviewed) }, basis: reviewed };
     });
   },
   async explain(context, period) {

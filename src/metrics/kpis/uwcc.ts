@@ -1,5 +1,5 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, toCount, withinSpan } from '../kpi.ts';
-import { explanation, mergeRequestRows, withinPeriod } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, monthInPeriod, periodsRelation, pointsFrom, Query, toNumber, withinPeriod, withinSpan } from '../kpi.ts';
+import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 /**
  * Unique wider-community contributors (UWCC): the people who authored at least one community merge
@@ -27,13 +27,13 @@ export const uwcc = defineKpi({
     const f = context.filters;
     const rows = await context.session.query<{ key: string; people: unknown; merged: unknown }>(
       `SELECT p.key, count(DISTINCT am.canonical_id) AS people, sum(am.merged) AS merged
-         FROM ${periodsRelation(q, f.periods)} p
+         FROM ${periodsRelation(f.periods)} p
          JOIN ${context.relations.authorMonths} am ON ${monthInPeriod(f, 'am.month')}
         WHERE ${withinSpan(f.periods, 'am.month', 'month')} AND am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
         GROUP BY p.key`,
       q.params,
     );
-    return pointsFrom(f.periods, rows, (row) => ({ value: toCount(row?.people), basis: toCount(row?.merged) }));
+    return pointsFrom(f.periods, rows, (row) => ({ value: toNumber(row?.people), basis: toNumber(row?.merged) }));
   },
   async explain(context, period) {
     const rows = await mergeRequestRows(context, period, () => withinPeriod('f.merged_at'));

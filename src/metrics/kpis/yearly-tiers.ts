@@ -13,7 +13,7 @@ const BUCKETS = TIERS.map(([label]) => label).toReversed();
 function yearSql(q: Query, context: KpiContext, periods: readonly Period[]): string {
   const f = context.filters;
   return `(SELECT p.key, am.canonical_id, sum(am.merged) AS merged
-      FROM ${periodsRelation(q, periods)} p
+      FROM ${periodsRelation(periods)} p
       JOIN ${context.relations.authorMonths} am ON ${monthInPeriod({ ...f, periods }, 'am.month')}
      WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
      GROUP BY p.key, am.canonical_id)`;
