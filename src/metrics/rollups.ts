@@ -260,19 +260,26 @@ export async function refreshRollups(db: Database, options: { full?: boolean } =
     const [state] = await tx.query<{ rules_digest: string }>('SELECT rules_digest FROM kpi_state');
     const [queued] = await tx.query<Record<string, unknown>>(
       `SELECT count(*) FILTER (WHERE scope = 'merge_request') AS merge_requests, count(*) FILTER (WHERE scope = 'person') AS people,
-              count(*) FILTER (WHERE scope = 'everything') AS everything,
-              (SELECT count(*) FROM merge_requests) AS all_merge_requests, (SELECT count(*) FROM people) AS all_people
+              count(*) FILTER (WHERE scope = 'everything') AS everything
          FROM kpi_changes`,
     );
     const changedMergeRequests = toNumber(queued?.merge_requests);
     const changedPeople = toNumber(queued?.people);
+    // Counting every MR and person costs a scan: only when a rebuild is done, or a large change may call for one.
+    const totals = async () => {
+      const [row] = await tx.query<Record<string, unknown>>('SELECT (SELECT count(*) FROM merge_requests) AS merge_requests, (SELECT count(*) FROM people) AS people');
+      return { mergeRequests: toNumber(row?.merge_requests), people: toNumber(row?.people) };
+    };
     let reason: string | undefined;
     if (options.full) reason = 'asked for';
     else if (!state) reason = 'first build';
     else if (state.rules_digest !== digest) reason = 'classification rules changed';
     else if (toNumber(queued?.everything) > 0) reason = 'milestones changed';
-    else if (changedMergeRequests > INCREMENTAL_LIMIT * toNumber(queued?.all_merge_requests) && changedMergeRequests > 1000) reason = 'many merge requests changed';
-    else if (changedPeople > INCREMENTAL_LIMIT * toNumber(queued?.all_people) && changedPeople > 1000) reason = 'many people changed';
+    else if (changedMergeRequests > 1000 || changedPeople > 1000) {
+      const all = await totals();
+      if (changedMergeRequests > 1000 && changedMergeRequests > INCREMENTAL_LIMIT * all.mergeRequests) reason = 'many merge requests changed';
+      else if (changedPeople > 1000 && changedPeople > INCREMENTAL_LIMIT * all.people) reason = 'many people changed';
+    }
     if (reason) {
       await rebuildAll(tx, rules);
       await tx.query(
@@ -280,7 +287,7 @@ export async function refreshRollups(db: Database, options: { full?: boolean } =
          ON CONFLICT (singleton) DO UPDATE SET rules_digest = excluded.rules_digest, built_at = now(), refreshed_at = now()`,
         [digest],
       );
-      return { mode: 'full' as const, reason, mergeRequests: toNumber(queued?.all_merge_requests), people: toNumber(queued?.all_people) };
+      return { mode: 'full' as const, reason, ...(await totals()) };
     }
     if (changedMergeRequests === 0 && changedPeople === 0) return { mode: 'none' as const, mergeRequests: 0, people: 0 };
     const people = await refreshChanged(tx, rules);
