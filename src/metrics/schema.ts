@@ -96,6 +96,44 @@ export const kpiActivityMonths = pgTable(
 );
 
 /**
+ * kpi_activity_months without kind and project: one row per (month, canonical person, class, organisation)
+ * with the projects they were active in (0 for none). "Who contributed in the month" questions over every
+ * kind read a fifth of the rows here; a question about given kinds reads kpi_activity_months.
+ */
+export const kpiPersonMonths = pgTable(
+  'kpi_person_months',
+  {
+    month: date('month', { mode: 'string' }).notNull(),
+    canonicalId: ref('canonical_id').notNull(),
+    class: text('class').notNull(),
+    organisationId: ref('organisation_id').notNull(),
+    projectIds: bigint('project_ids', { mode: 'bigint' }).array().notNull(),
+    activities: integer('activities').notNull(),
+    firstAt: at('first_at').notNull(),
+    lastAt: at('last_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('kpi_person_months_key').on(t.month, t.class, t.canonicalId, t.organisationId),
+    index('kpi_person_months_canonical').on(t.canonicalId),
+  ],
+);
+
+/** kpi_activity_spans without kind: first and last instant per (canonical person, project, class, organisation). */
+export const kpiPersonSpans = pgTable(
+  'kpi_person_spans',
+  {
+    canonicalId: ref('canonical_id').notNull(),
+    projectId: ref('project_id').notNull(),
+    class: text('class').notNull(),
+    organisationId: ref('organisation_id').notNull(),
+    activities: integer('activities').notNull(),
+    firstAt: at('first_at').notNull(),
+    lastAt: at('last_at').notNull(),
+  },
+  (t) => [uniqueIndex('kpi_person_spans_key').on(t.canonicalId, t.projectId, t.class, t.organisationId), index('kpi_person_spans_first').on(t.firstAt)],
+);
+
+/**
  * Activities per (canonical person, project, kind, class, organisation) over all time: first and last
  * instant. "First ever" and "contributed before" questions read this instead of every month of history.
  */
@@ -132,6 +170,13 @@ export const kpiReviewRequests = pgTable(
     requestedAt: at('requested_at').notNull(),
     // Null while unanswered.
     respondedAt: at('responded_at'),
+    // The MR's, from kpi_merge_requests, so that the SLO reads one table: its author (canonical person,
+    // class and organisation when it was opened), when it was opened, and when it was merged or closed.
+    authorCanonicalId: ref('author_canonical_id'),
+    authorClass: text('author_class'),
+    organisationId: ref('organisation_id'),
+    openedAt: at('opened_at'),
+    endedAt: at('ended_at'),
   },
   (t) => [
     primaryKey({ columns: [t.mergeRequestId, t.reviewerId, t.requestedAt] }),

@@ -1,6 +1,6 @@
 import {
   defineKpi,
-  inActivityProjects,
+  inActivityProjectSet,
   inOrganisation,
   inPopulation,
   inProjects,
@@ -33,8 +33,8 @@ function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]
   return `(WITH contributors AS MATERIALIZED (
       SELECT DISTINCT p.key, p.end_date, x.canonical_id
         FROM ${periodsRelation(periods)} p
-        JOIN (SELECT DISTINCT am.month, am.canonical_id FROM ${context.relations.activityMonths} am
-               WHERE am.month >= ${first} AND am.month < ${last} AND ${inActivityProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
+        JOIN (SELECT pm.month, pm.canonical_id FROM ${context.relations.personMonths} pm
+               WHERE pm.month >= ${first} AND pm.month < ${last} AND ${inActivityProjectSet(q, f, 'pm')} AND ${inPopulation(f, 'pm')} AND ${inOrganisation(q, f, 'pm')}
               UNION
               SELECT am.month, am.canonical_id FROM ${context.relations.authorMonths} am
                WHERE am.month >= ${first} AND am.month < ${last} AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) x

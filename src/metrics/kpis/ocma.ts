@@ -27,10 +27,15 @@ export const ocma = defineKpi({
     const q = new Query();
     const f = context.filters;
     const rows = await context.session.query<{ key: string; median: unknown; open: unknown }>(
+      // One ordered aggregate per period (LATERAL): each sorts its own tens of thousands of ages in memory,
+      // where grouping the joined (period, MR) pairs sorted all of them by period first, on disk.
       `WITH candidates AS MATERIALIZED (${openCandidatesSql(context, q)})
-       SELECT p.key, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.end_at - f.created_at) / 86400) AS median, count(*) AS open
-         FROM ${periodsRelation(f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
-        GROUP BY p.key`,
+       SELECT p.key, o.median, o.open
+         FROM ${periodsRelation(f.periods)} p
+         CROSS JOIN LATERAL (
+           SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.end_at - f.created_at) / 86400) AS median, count(*) AS open
+             FROM candidates f WHERE ${openAt('p.end_at')}) o
+        WHERE o.open > 0`,
       q.params,
     );
     return pointsFrom(f.periods, rows, (row) => ({ value: rounded(row?.median), basis: row ? Number(row.open) : 0 }));
