@@ -19,6 +19,7 @@ CREATE TABLE "kpi_person_spans" (
 	"last_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+DROP INDEX "kpi_author_months_canonical";--> statement-breakpoint
 ALTER TABLE "kpi_review_requests" ADD COLUMN "author_canonical_id" bigint;--> statement-breakpoint
 ALTER TABLE "kpi_review_requests" ADD COLUMN "author_class" text;--> statement-breakpoint
 ALTER TABLE "kpi_review_requests" ADD COLUMN "organisation_id" bigint;--> statement-breakpoint
@@ -28,5 +29,6 @@ CREATE UNIQUE INDEX "kpi_person_months_key" ON "kpi_person_months" USING btree (
 CREATE INDEX "kpi_person_months_canonical" ON "kpi_person_months" USING btree ("canonical_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "kpi_person_spans_key" ON "kpi_person_spans" USING btree ("canonical_id","project_id","class","organisation_id");--> statement-breakpoint
 CREATE INDEX "kpi_person_spans_first" ON "kpi_person_spans" USING btree ("first_at");--> statement-breakpoint
+CREATE INDEX "kpi_author_months_canonical" ON "kpi_author_months" USING btree ("canonical_id","month","class","project_id","merged");--> statement-breakpoint
 -- Existing rollups lack the new tables and columns: forgetting their state makes the next refresh a full build.
 DELETE FROM "kpi_state";
