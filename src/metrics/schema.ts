@@ -43,7 +43,8 @@ export const kpiMergeRequests = pgTable(
     index('kpi_merge_requests_merged').on(t.mergedAt),
     index('kpi_merge_requests_created').on(t.createdAt),
     index('kpi_merge_requests_closed').on(t.closedAt),
-    index('kpi_merge_requests_open_until').on(t.openUntil),
+    // Covers the open-at questions (OCMA, backlog) for a population: index-only, the class's rows side by side.
+    index('kpi_merge_requests_open_until').on(t.class, t.openUntil, t.createdAt, t.projectId, t.organisationId),
     index('kpi_merge_requests_canonical').on(t.canonicalId),
     index('kpi_merge_requests_author').on(t.authorId),
     // Per-release counts start from a release's milestones; time to first review from the MRs ready in a period.
