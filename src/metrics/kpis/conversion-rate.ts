@@ -44,14 +44,17 @@ function reachedSql(q: Query, context: KpiContext<Parameters>, periods: readonly
         UNION
         SELECT am.canonical_id FROM ${context.relations.authorMonths} am
          WHERE am.month >= ${q.param(monthOf(from), '::date')} AND am.month < ${q.param(to, '::date')} AND ${merges('am')}),
+      -- The candidates as one array: their rows are then looked up by canonical_id through the index, where a
+      -- join, misjudging the candidates' number, hashed every span.
+      chosen AS MATERIALIZED (SELECT array_agg(canonical_id) AS ids FROM candidates),
       acts AS (
         SELECT s.canonical_id, min(s.first_at) AS a0, min(s.first_at) FILTER (WHERE s.kind = ANY(${participation})) AS a1
-          FROM ${context.relations.activitySpans} s JOIN candidates c ON c.canonical_id = s.canonical_id
-         WHERE ${activities('s')} GROUP BY s.canonical_id),
+          FROM ${context.relations.activitySpans} s
+         WHERE s.canonical_id = ANY((SELECT ids FROM chosen)::int8[]) AND ${activities('s')} GROUP BY s.canonical_id),
       merges AS (
         SELECT m.canonical_id, min(m.first_merged_at) AS a2
-          FROM ${context.relations.authorMonths} m JOIN candidates c ON c.canonical_id = m.canonical_id
-         WHERE ${merges('m')} GROUP BY m.canonical_id)
+          FROM ${context.relations.authorMonths} m
+         WHERE m.canonical_id = ANY((SELECT ids FROM chosen)::int8[]) AND ${merges('m')} GROUP BY m.canonical_id)
     SELECT c.canonical_id, least(a.a0, a.a1, m.a2) AS d0, least(a.a1, m.a2) AS d1, m.a2 AS d2
       FROM candidates c LEFT JOIN acts a ON a.canonical_id = c.canonical_id LEFT JOIN merges m ON m.canonical_id = c.canonical_id)`;
 }

@@ -35,12 +35,12 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
        WHERE am.merged > 0 AND am.month < ${last} AND ${mine('am')}
        GROUP BY am.canonical_id, am.month),
     firsts AS MATERIALIZED (SELECT canonical_id, min(month) AS first_month FROM history GROUP BY canonical_id),
-    periods AS MATERIALIZED (SELECT p.key, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
+    periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
     recent AS MATERIALIZED (
-      SELECT p.key, h.canonical_id, sum(h.merged) FILTER (WHERE h.month >= p.w_start) AS in_window, bool_or(h.month < p.w_start) AS in_previous
+      SELECT p.ordinal, h.canonical_id, sum(h.merged) FILTER (WHERE h.month >= p.w_start) AS in_window, bool_or(h.month < p.w_start) AS in_previous
         FROM periods p JOIN history h ON h.month >= p.v_start AND h.month < p.end_date
        WHERE h.month >= (${first}::date - 2 * ${window})::date
-       GROUP BY p.key, h.canonical_id),
+       GROUP BY p.ordinal, h.canonical_id),
     milestone_months AS MATERIALIZED (
       SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*) AS n
         FROM ${context.relations.mergeRequests} f
@@ -49,11 +49,11 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
          AND f.merged_at < (${last}::date::timestamp AT TIME ZONE 'UTC')
        GROUP BY 1, 2, 3),
     by_milestone AS MATERIALIZED (
-      SELECT m.key, m.canonical_id, max(m.n) AS most, count(*) AS milestones
-        FROM (SELECT p.key, mm.canonical_id, mm.milestone_id, sum(mm.n) AS n
+      SELECT m.ordinal, m.canonical_id, max(m.n) AS most, count(*) AS milestones
+        FROM (SELECT p.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n) AS n
                 FROM periods p JOIN milestone_months mm ON mm.month >= p.w_start AND mm.month < p.end_date
-               GROUP BY p.key, mm.canonical_id, mm.milestone_id) m
-       GROUP BY m.key, m.canonical_id)`;
+               GROUP BY p.ordinal, mm.canonical_id, mm.milestone_id) m
+       GROUP BY m.ordinal, m.canonical_id)`;
 }
 
 /** The segment of a person (firsts fi) at a period's end (periods p), from recent r and by_milestone ms. */
@@ -74,8 +74,8 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
            ${segmentCase(q, context)} AS segment
       FROM periods p
       JOIN firsts fi ON fi.first_month < p.end_date
-      LEFT JOIN recent r ON r.key = p.key AND r.canonical_id = fi.canonical_id
-      LEFT JOIN by_milestone ms ON ms.key = p.key AND ms.canonical_id = fi.canonical_id
+      LEFT JOIN recent r ON r.ordinal = p.ordinal AND r.canonical_id = fi.canonical_id
+      LEFT JOIN by_milestone ms ON ms.ordinal = p.ordinal AND ms.canonical_id = fi.canonical_id
      WHERE r.in_window IS NOT NULL OR fi.first_month < p.w_start)`;
 }
 
@@ -87,15 +87,15 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
 function segmentCountsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   return `WITH ${segmentCtes(q, context, periods)},
     active AS MATERIALIZED (
-      SELECT p.key, (fi.first_month < p.w_start) AS before_window, ${segmentCase(q, context)} AS segment
+      SELECT p.ordinal, (fi.first_month < p.w_start) AS before_window, ${segmentCase(q, context)} AS segment
         FROM periods p
-        JOIN recent r ON r.key = p.key AND r.in_window IS NOT NULL
+        JOIN recent r ON r.ordinal = p.ordinal AND r.in_window IS NOT NULL
         JOIN firsts fi ON fi.canonical_id = r.canonical_id
-        LEFT JOIN by_milestone ms ON ms.key = p.key AND ms.canonical_id = r.canonical_id)
-    SELECT key, segment AS bucket, count(*) AS people FROM active GROUP BY key, segment
+        LEFT JOIN by_milestone ms ON ms.ordinal = p.ordinal AND ms.canonical_id = r.canonical_id)
+    SELECT p.key, a.segment AS bucket, count(*) AS people FROM active a JOIN periods p ON p.ordinal = a.ordinal GROUP BY p.key, a.segment
     UNION ALL
     SELECT p.key, 'inactive', (SELECT count(*) FROM firsts fi WHERE fi.first_month < p.w_start)
-                              - (SELECT count(*) FROM active a WHERE a.key = p.key AND a.before_window)
+                              - (SELECT count(*) FROM active a WHERE a.ordinal = p.ordinal AND a.before_window)
       FROM periods p`;
 }
 
