@@ -71,8 +71,8 @@ export const kpiAuthorMonths = pgTable(
   },
   (t) => [
     uniqueIndex('kpi_author_months_key').on(t.month, t.projectId, t.canonicalId, t.class, t.organisationId),
-    // Covers a person's merges by month (index-only look-ups for experience levels).
-    index('kpi_author_months_canonical').on(t.canonicalId, t.month, t.class, t.projectId, t.merged),
+    // Covers a person's merges by month (index-only look-ups for experience levels, first merges).
+    index('kpi_author_months_canonical').on(t.canonicalId, t.month, t.class, t.projectId, t.merged, t.firstMergedAt),
   ],
 );
 
