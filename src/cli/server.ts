@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { createApiToken, listApiTokens, revokeApiToken } from '../auth/credentials.ts';
+import { oidcOptionsFromEnv } from '../auth/oidc.ts';
 import { generatePassword } from '../auth/passwords.ts';
 import { ROLES, type Role, SCOPES } from '../auth/roles.ts';
 import { AuthError, createUser, findUserByEmail, listUsers } from '../auth/users.ts';
@@ -48,9 +49,15 @@ export function registerServerCommands(program: Command, withDatabase: WithDatab
       if (options.insecureCookies && !isLoopback(options.host)) {
         throw new UsageError(`--insecure-cookies is for loopback development only; ${options.host} is not a loopback address`);
       }
+      let oidc: ReturnType<typeof oidcOptionsFromEnv>;
+      try {
+        oidc = oidcOptionsFromEnv();
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
       const allowedOrigins = [options.allowedOrigin ?? []].flat().flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
       await withDatabase(command, (db) =>
-        serveUntilSignalled(db, { port: options.port, host: options.host, secureCookies: !options.insecureCookies, allowedOrigins }),
+        serveUntilSignalled(db, { port: options.port, host: options.host, secureCookies: !options.insecureCookies, allowedOrigins, oidc }),
       );
     });
 

@@ -5,6 +5,7 @@ import { routePath } from 'hono/route';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { type AuthOptions, authenticate, csrfProtection } from '../auth/middleware.ts';
+import { type OidcOptions, oidcRoutes } from '../auth/oidc.ts';
 import { authProblem, authRoutes } from '../auth/routes.ts';
 import { AuthError } from '../auth/users.ts';
 import { contributionRoutes } from '../contributions/routes.ts';
@@ -22,6 +23,8 @@ import { type AppEnv, defineRoute, jsonContent, newRouter, ProblemError, problem
 export interface AppOptions extends AuthOptions {
   db: Database;
   logger: Logger;
+  /** OpenID Connect sign-in; without it the OIDC routes answer 404. */
+  oidc?: OidcOptions | undefined;
   /** A registry of its own per app, so two apps in one process (tests) do not share counters. */
   registry?: Registry;
 }
@@ -116,6 +119,7 @@ export function createApp(options: AppOptions) {
 
   app.route('/', operations);
   app.route(API_PREFIX, authRoutes(options));
+  app.route(API_PREFIX, oidcRoutes(options));
   app.route(API_PREFIX, kpiRoutes());
   app.route(API_PREFIX, peopleRoutes());
   app.route(API_PREFIX, contributionRoutes());

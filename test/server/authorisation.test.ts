@@ -39,6 +39,9 @@ const MATRIX: Record<string, Row> = {
     request: () => ({ path: '/api/v1/auth/login', body: { email: 'viewer@tributary.test', password: PASSWORD } }),
   },
   'POST /api/v1/auth/logout': { allowed: 'everyone', status: 204, request: () => ({ path: '/api/v1/auth/logout' }) },
+  // Without an OIDC provider configured these answer 404 to everyone; test/auth/oidc.test.ts signs in through one.
+  'GET /api/v1/auth/oidc/login': { allowed: 'everyone', status: 404, request: () => ({ path: '/api/v1/auth/oidc/login' }) },
+  'GET /api/v1/auth/oidc/callback': { allowed: 'everyone', status: 404, request: () => ({ path: '/api/v1/auth/oidc/callback?code=x&state=y' }) },
   'GET /api/v1/auth/me': { allowed: 'everyone', status: 200, request: () => ({ path: '/api/v1/auth/me' }) },
   'GET /api/v1/users': { allowed: ADMINS, status: 200, request: () => ({ path: '/api/v1/users' }) },
   'POST /api/v1/users': {
