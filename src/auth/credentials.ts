@@ -31,13 +31,19 @@ export async function createSession(session: Session, userId: bigint): Promise<{
 }
 
 export async function findSession(session: Session, token: string): Promise<AuthenticatedSession | undefined> {
-  const [row] = await session.query<AuthenticatedSession & { role: User['role']; email: string; name: string; userId: bigint; createdAt: Date; disabledAt: Date | null }>(
-    `SELECT s.id AS "sessionId", s.expires_at AS "expiresAt", u.id AS "userId", u.email, u.name, u.role, u.created_at AS "createdAt", u.disabled_at AS "disabledAt"
+  const [row] = await session.query<
+    AuthenticatedSession & { role: User['role']; email: string; name: string; userId: bigint; createdAt: Date; disabledAt: Date | null; lastSeenAt: Date | null }
+  >(
+    `SELECT s.id AS "sessionId", s.expires_at AS "expiresAt", s.last_seen_at AS "lastSeenAt", u.id AS "userId", u.email, u.name, u.role, u.created_at AS "createdAt", u.disabled_at AS "disabledAt"
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`,
     [sha256(token)],
   );
   if (!row) return undefined;
+  // Once a minute at most, like API tokens: enough to tell an idle session from a live one.
+  if (!row.lastSeenAt || Date.now() - row.lastSeenAt.getTime() > 60_000) {
+    await session.query('UPDATE sessions SET last_seen_at = now() WHERE id = $1', [row.sessionId.toString()]);
+  }
   return {
     sessionId: row.sessionId,
     expiresAt: row.expiresAt,

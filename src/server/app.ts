@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { routePath } from 'hono/route';
+import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { type AuthOptions, authenticate, csrfProtection } from '../auth/middleware.ts';
@@ -82,6 +84,9 @@ export function createApp(options: AppOptions) {
       'request',
     );
   });
+  app.use('*', secureHeaders());
+  // Nothing the API accepts comes near this; a larger body is refused before it is read.
+  app.use('/api/*', bodyLimit({ maxSize: 1024 * 1024, onError: (c) => problemResponse(c, 413, 'the request body is larger than 1 MB') }));
   app.use('*', authenticate(options));
   app.use('*', csrfProtection(options));
 

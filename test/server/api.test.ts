@@ -65,6 +65,10 @@ describe(`REST API (${engineName})`, () => {
     const unknown = await server.request('GET', '/api/v1/nowhere', { as: 'admin' });
     assert.equal(unknown.status, 404);
     assert.equal(unknown.headers.get('content-type'), 'application/problem+json');
+    const huge = await server.request('POST', '/api/v1/people/merges', { as: 'admin', body: { from: 'x'.repeat(2 * 1024 * 1024), into: 'y' } });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.headers.get('content-type'), 'application/problem+json');
+    assert.equal(unknown.headers.get('x-content-type-options'), 'nosniff');
     const unknownKpi = await server.request('GET', '/api/v1/kpis/no-such-kpi');
     assert.equal(unknownKpi.status, 404);
   });
