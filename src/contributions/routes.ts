@@ -72,22 +72,29 @@ export function contributionRoutes() {
       web_url: string | null;
       sort: Date;
     }>(
-      `SELECT f.merge_request_id AS id, pr.path AS project, m.number, m.title, f.state, f.class, f.canonical_id AS author_id, author.name AS author_name,
-              o.name AS organisation, m.labels, f.created_at, m.updated_at, f.merged_at, f.closed_at, m.web_url,
-              coalesce(f.contributed_at, 'epoch'::timestamptz) AS sort
-         FROM kpi_merge_requests f
+      // The page is chosen from the narrow rollup alone (a top-N sort of ids), and only its rows are joined
+      // for titles and names: joining first made the unfiltered list sort every MR's wide row.
+      `WITH page AS MATERIALIZED (
+         SELECT f.merge_request_id, coalesce(f.contributed_at, 'epoch'::timestamptz) AS sort
+           FROM kpi_merge_requests f
+          WHERE ($1::boolean IS NULL OR (f.class = 'community') = $1)
+            AND ($2::text IS NULL OR ($2 = 'open' AND f.open_until = 'infinity') OR ($2 = 'merged' AND f.merged_at IS NOT NULL) OR ($2 = 'closed' AND f.closed_at IS NOT NULL))
+            AND ($3::boolean IS NOT TRUE OR (f.open_until = 'infinity' AND EXISTS (
+                  SELECT 1 FROM merge_requests m WHERE m.id = f.merge_request_id AND coalesce(m.updated_at, f.created_at) < now() - make_interval(days => $4::int))))
+            AND ($5::text IS NULL OR f.project_id IN (SELECT id FROM projects WHERE path = $5))
+            AND ($6::int8 IS NULL OR f.canonical_id = (SELECT canonical_id FROM kpi_canonical WHERE person_id = $6::int8))
+            AND ($7::timestamptz IS NULL OR (coalesce(f.contributed_at, 'epoch'::timestamptz), f.merge_request_id) < ($7::timestamptz, $8::int8))
+          ORDER BY 2 DESC, 1 DESC
+          LIMIT $9)
+       SELECT f.merge_request_id AS id, pr.path AS project, m.number, m.title, f.state, f.class, f.canonical_id AS author_id, author.name AS author_name,
+              o.name AS organisation, m.labels, f.created_at, m.updated_at, f.merged_at, f.closed_at, m.web_url, page.sort
+         FROM page
+         JOIN kpi_merge_requests f ON f.merge_request_id = page.merge_request_id
          JOIN merge_requests m ON m.id = f.merge_request_id
          JOIN projects pr ON pr.id = f.project_id
          LEFT JOIN people author ON author.id = f.canonical_id
          LEFT JOIN organisations o ON o.id = f.organisation_id
-        WHERE ($1::boolean IS NULL OR (f.class = 'community') = $1)
-          AND ($2::text IS NULL OR ($2 = 'open' AND f.open_until = 'infinity') OR ($2 = 'merged' AND f.merged_at IS NOT NULL) OR ($2 = 'closed' AND f.closed_at IS NOT NULL))
-          AND ($3::boolean IS NOT TRUE OR (f.open_until = 'infinity' AND coalesce(m.updated_at, f.created_at) < now() - make_interval(days => $4::int)))
-          AND ($5::text IS NULL OR pr.path = $5)
-          AND ($6::int8 IS NULL OR f.canonical_id = (SELECT canonical_id FROM kpi_canonical WHERE person_id = $6::int8))
-          AND ($7::timestamptz IS NULL OR (coalesce(f.contributed_at, 'epoch'::timestamptz), f.merge_request_id) < ($7::timestamptz, $8::int8))
-        ORDER BY coalesce(f.contributed_at, 'epoch'::timestamptz) DESC, f.merge_request_id DESC
-        LIMIT $9`,
+        ORDER BY page.sort DESC, page.merge_request_id DESC`,
       [
         query.community === undefined ? null : query.community === 'true',
         query.state ?? null,
