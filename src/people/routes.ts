@@ -92,6 +92,11 @@ const contributorsList = defineRoute('read', {
     query: pageQuerySchema.extend({
       q: z.string().trim().min(1).max(200).optional().openapi({ description: 'Name or username contains this (e-mails too, for callers who may see them)' }),
       bots: z.enum(['true', 'false']).optional().openapi({ description: 'Only bots (true) or only people who are not (false)' }),
+      organisation: z
+        .string()
+        .regex(/^\d{1,19}$/, 'must be an organisation id')
+        .optional()
+        .openapi({ description: 'Only people affiliated with this organisation (by id) at any time' }),
     }),
   },
   responses: { 200: jsonContent(pageSchema(contributorSchema, 'ContributorPage'), 'A page of contributors') },
@@ -217,7 +222,7 @@ const nameFor = (c: Context<AppEnv>, name: string | null) => (name === null || c
 export function peopleRoutes() {
   return newRouter()
     .openapi(contributorsList, async (c) => {
-      const { limit, cursor, q, bots } = c.req.valid('query');
+      const { limit, cursor, q, bots, organisation } = c.req.valid('query');
       const after = decodeCursor(cursor, 2);
       const emails = canSeeEmails(c);
       const rows = await c.get('db').query<{ id: bigint; key: string; name: string | null; sort: string; bot: boolean; identities: unknown; activities: unknown; first_at: Date | null; last_at: Date | null }>(
@@ -233,6 +238,7 @@ export function peopleRoutes() {
                    OR p.id IN (SELECT canonical_id FROM matched))
               AND ($3::boolean IS NULL OR coalesce(p.bot_override, p.is_bot OR p.bot_detected IS NOT NULL) = $3)
               AND ($4::text IS NULL OR (lower(coalesce(p.name, '')), p.id) > ($4, $5::int8))
+              AND ($7::int8 IS NULL OR p.id IN (SELECT kc.canonical_id FROM affiliations a JOIN kpi_canonical kc ON kc.person_id = a.person_id WHERE a.organisation_id = $7::int8))
             ORDER BY lower(coalesce(p.name, '')), p.id
             LIMIT $6)
          SELECT page.*,
@@ -242,7 +248,7 @@ export function peopleRoutes() {
            LEFT JOIN LATERAL (SELECT sum(activities) AS activities, min(first_at) AS first_at, max(last_at) AS last_at
                                 FROM kpi_activity_spans WHERE canonical_id = page.id) s ON true
           ORDER BY page.sort, page.id`,
-        [q?.toLowerCase() ?? null, emails, bots === undefined ? null : bots === 'true', after?.[0] ?? null, after?.[1] ?? null, limit + 1],
+        [q?.toLowerCase() ?? null, emails, bots === undefined ? null : bots === 'true', after?.[0] ?? null, after?.[1] ?? null, limit + 1, organisation ?? null],
       );
       return c.json(
         page(

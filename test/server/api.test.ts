@@ -91,6 +91,11 @@ describe(`REST API (${engineName})`, () => {
     await expect('/api/v1/merge-requests?limit=9&community=true', counts?.community);
     await expect('/api/v1/merge-requests?limit=50&state=open', counts?.open);
     await expect('/api/v1/organisations?limit=2', counts?.organisations);
+    const [organisation] = await server.db.query<{ id: bigint; people: unknown }>(
+      `SELECT a.organisation_id AS id, count(DISTINCT kc.canonical_id) AS people FROM affiliations a JOIN kpi_canonical kc ON kc.person_id = a.person_id
+        GROUP BY 1 ORDER BY 2 DESC LIMIT 1`,
+    );
+    await expect(`/api/v1/contributors?limit=4&organisation=${organisation?.id}`, organisation?.people);
     const searched = await walk(server, '/api/v1/contributors?limit=3&q=a');
     assert.ok(searched.length > 0 && searched.length <= toNumber(counts?.people));
   });
