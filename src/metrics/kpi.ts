@@ -167,6 +167,14 @@ export function inActivityProjects(q: Query, filters: ResolvedFilters, alias: st
   return filters.projectsChosen ? projects : `(${projects} OR ${alias}.project_id = 0)`;
 }
 
+/**
+ * For kpi_person_months, whose rows list their projects: active in one of the chosen projects, or, when
+ * none was chosen, also outside any project (0), as inActivityProjects.
+ */
+export function inActivityProjectSet(q: Query, filters: ResolvedFilters, alias: string): string {
+  return `${alias}.project_ids && ${q.ids(filters.projectsChosen ? filters.projectIds : [...filters.projectIds, 0n])}`;
+}
+
 /** `alias.class` in the population; bots are in none. */
 export function inPopulation(filters: ResolvedFilters, alias: string, population: Population = filters.population): string {
   if (population === 'all') return `${alias}.class IN ('team', 'community')`;

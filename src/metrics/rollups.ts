@@ -13,6 +13,9 @@ import { readSetting, writeSetting } from '../settings/index.ts';
  *   kpi_author_months    merged / opened MRs per (month, project, canonical author, class, organisation)
  *   kpi_activity_months  activities per (month, project, canonical person, kind, class, organisation)
  *   kpi_activity_spans   the same over all time: first and last instant per (canonical person, project, kind, class, organisation)
+ *   kpi_person_months    kpi_activity_months over every kind and project: per (month, canonical person, class,
+ *                        organisation), with the projects as an array
+ *   kpi_person_spans     kpi_activity_spans over every kind: per (canonical person, project, class, organisation)
  *   kpi_review_requests  one row per review request: the reviewer (canonical person, class) and when they
  *                        first responded (review, approval or note) after the request
  *
@@ -47,6 +50,8 @@ export interface Relations {
   authorMonths: string;
   activityMonths: string;
   activitySpans: string;
+  personMonths: string;
+  personSpans: string;
   reviewRequests: string;
 }
 
@@ -55,6 +60,8 @@ export const ROLLED_UP: Relations = {
   authorMonths: 'kpi_author_months',
   activityMonths: 'kpi_activity_months',
   activitySpans: 'kpi_activity_spans',
+  personMonths: 'kpi_person_months',
+  personSpans: 'kpi_person_spans',
   reviewRequests: 'kpi_review_requests',
 };
 
@@ -67,7 +74,9 @@ export function unrolledRelations(rules: ClassificationRules): Relations {
     authorMonths: `(${authorMonthsSql(mergeRequests, 'true')})`,
     activityMonths,
     activitySpans: `(${activitySpansSql(activityMonths, 'true')})`,
-    reviewRequests: `(${reviewRequestsSql(rules, 'true')})`,
+    personMonths: `(${personMonthsSql(activityMonths, 'true')})`,
+    personSpans: `(${personSpansSql(activityMonths, 'true')})`,
+    reviewRequests: `(${reviewRequestsSql(rules, mergeRequests, 'true')})`,
   };
 }
 
@@ -195,12 +204,29 @@ export function activitySpansSql(activityMonths: string, restriction: string): s
      GROUP BY am.canonical_id, am.project_id, am.kind, am.class, am.organisation_id`;
 }
 
+/** kpi_person_months as a SELECT over a kpi_activity_months relation, for the rows `restriction` (over `am`) admits. */
+export function personMonthsSql(activityMonths: string, restriction: string): string {
+  return `SELECT am.month, am.canonical_id, am.class, am.organisation_id, array_agg(DISTINCT am.project_id ORDER BY am.project_id) AS project_ids,
+                 sum(am.activities)::int AS activities, min(am.first_at) AS first_at, max(am.last_at) AS last_at
+      FROM ${activityMonths} am WHERE ${restriction}
+     GROUP BY am.month, am.canonical_id, am.class, am.organisation_id`;
+}
+
+/** kpi_person_spans as a SELECT over a kpi_activity_months relation, for the rows `restriction` (over `am`) admits. */
+export function personSpansSql(activityMonths: string, restriction: string): string {
+  return `SELECT am.canonical_id, am.project_id, am.class, am.organisation_id,
+                 sum(am.activities)::int AS activities, min(am.first_at) AS first_at, max(am.last_at) AS last_at
+      FROM ${activityMonths} am WHERE ${restriction}
+     GROUP BY am.canonical_id, am.project_id, am.class, am.organisation_id`;
+}
+
 /**
- * kpi_review_requests as a SELECT over the raw tables, for the MRs `restriction` (over `m`) admits. The
- * response to a request is the reviewer's first review, approval or human note on the MR at or after it,
- * by any identity of the reviewer's canonical person.
+ * kpi_review_requests as a SELECT over the raw tables and a kpi_merge_requests relation (for the MR's
+ * author and dates), for the MRs `restriction` (over `m`) admits. The response to a request is the
+ * reviewer's first review, approval or human note on the MR at or after it, by any identity of the
+ * reviewer's canonical person.
  */
-export function reviewRequestsSql(rules: ClassificationRules, restriction: string): string {
+export function reviewRequestsSql(rules: ClassificationRules, mergeRequests: string, restriction: string): string {
   return `WITH mrs AS MATERIALIZED (SELECT m.id, m.project_id, m.number FROM merge_requests m WHERE ${restriction}),
     requests AS MATERIALIZED (
       SELECT r.merge_request_id, mrs.project_id, r.reviewer_id, r.occurred_at AS requested_at
@@ -217,19 +243,37 @@ export function reviewRequestsSql(rules: ClassificationRules, restriction: strin
                 FROM reviews r WHERE r.kind IN ('reviewed', 'approved') AND r.merge_request_id IN (SELECT merge_request_id FROM requests)) x
         LEFT JOIN canon cn ON cn.person_id = x.person_id)
     SELECT rq.merge_request_id, rq.project_id, rq.reviewer_id, rv.canonical_id AS reviewer_canonical_id, rv.class AS reviewer_class,
-           rq.requested_at, min(rs.at) AS responded_at
+           rq.requested_at, min(rs.at) AS responded_at,
+           f.canonical_id AS author_canonical_id, f.class AS author_class, f.organisation_id, f.created_at AS opened_at,
+           coalesce(f.merged_at, f.closed_at) AS ended_at
       FROM requests rq
       JOIN reviewers rv ON rv.person_id = rq.reviewer_id AND rv.at = rq.requested_at
+      LEFT JOIN ${mergeRequests} f ON f.merge_request_id = rq.merge_request_id
       LEFT JOIN responses rs ON rs.merge_request_id = rq.merge_request_id AND rs.canonical_id = rv.canonical_id AND rs.at >= rq.requested_at
-     GROUP BY rq.merge_request_id, rq.project_id, rq.reviewer_id, rv.canonical_id, rv.class, rq.requested_at`;
+     GROUP BY rq.merge_request_id, rq.project_id, rq.reviewer_id, rv.canonical_id, rv.class, rq.requested_at,
+              f.canonical_id, f.class, f.organisation_id, f.created_at, f.merged_at, f.closed_at`;
 }
+
+/** The rollup tables, in the order a build fills them. */
+export const ROLLUP_TABLES = [
+  'kpi_merge_requests',
+  'kpi_author_months',
+  'kpi_activity_months',
+  'kpi_activity_spans',
+  'kpi_person_months',
+  'kpi_person_spans',
+  'kpi_review_requests',
+] as const;
 
 const FACT_COLUMNS =
   'merge_request_id, project_id, author_id, canonical_id, class, organisation_id, contributed_at, created_at, merged_at, closed_at, open_until, state, milestone_id, milestone_inferred, type, labelled_community, ready_at, first_response_at, first_team_review_at, origin';
 const AUTHOR_MONTH_COLUMNS = 'month, project_id, canonical_id, class, organisation_id, merged, merged_feature, merged_typed, opened, first_merged_at';
 const ACTIVITY_MONTH_COLUMNS = 'month, project_id, canonical_id, kind, class, organisation_id, activities, first_at, last_at';
 const ACTIVITY_SPAN_COLUMNS = 'canonical_id, project_id, kind, class, organisation_id, activities, first_at, last_at';
-const REVIEW_REQUEST_COLUMNS = 'merge_request_id, project_id, reviewer_id, reviewer_canonical_id, reviewer_class, requested_at, responded_at';
+const PERSON_MONTH_COLUMNS = 'month, canonical_id, class, organisation_id, project_ids, activities, first_at, last_at';
+const PERSON_SPAN_COLUMNS = 'canonical_id, project_id, class, organisation_id, activities, first_at, last_at';
+const REVIEW_REQUEST_COLUMNS =
+  'merge_request_id, project_id, reviewer_id, reviewer_canonical_id, reviewer_class, requested_at, responded_at, author_canonical_id, author_class, organisation_id, opened_at, ended_at';
 
 export function rulesDigest(rules: ClassificationRules): string {
   return createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 16);
@@ -297,20 +341,27 @@ export async function refreshRollups(db: Database, options: { full?: boolean } =
   if (result.mode === 'full') {
     // Outside the transaction (VACUUM cannot run in one): sets the visibility map so the KPIs' index-only
     // scans of the fresh tables need no heap visits.
-    await db.query('VACUUM ANALYZE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_review_requests');
+    await db.query(`VACUUM ANALYZE ${ROLLUP_TABLES.join(', ')}`);
   }
   return { ...result, seconds: (performance.now() - started) / 1000 };
 }
 
+/**
+ * Builds every rollup from scratch. Rows go in in the order KPIs read them (by month or instant, then
+ * class), so a year of community rows sits in a few hundred neighbouring pages instead of thousands spread
+ * over the table: on 1M MRs a month-range read of kpi_author_months touched 6,770 pages before.
+ */
 async function rebuildAll(tx: Session, rules: ClassificationRules) {
-  await tx.query('TRUNCATE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_review_requests, kpi_canonical, kpi_changes');
-  await tx.query(`INSERT INTO kpi_merge_requests (${FACT_COLUMNS}) ${mergeRequestFactsSql(rules, 'true')}`);
-  await tx.query(`INSERT INTO kpi_author_months (${AUTHOR_MONTH_COLUMNS}) ${authorMonthsSql('kpi_merge_requests', 'true')}`);
-  await tx.query(`INSERT INTO kpi_activity_months (${ACTIVITY_MONTH_COLUMNS}) ${activityMonthsSql(rules, 'true')}`);
-  await tx.query(`INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'true')}`);
-  await tx.query(`INSERT INTO kpi_review_requests (${REVIEW_REQUEST_COLUMNS}) ${reviewRequestsSql(rules, 'true')}`);
+  await tx.query(`TRUNCATE ${ROLLUP_TABLES.join(', ')}, kpi_canonical, kpi_changes`);
+  await tx.query(`INSERT INTO kpi_merge_requests (${FACT_COLUMNS}) ${mergeRequestFactsSql(rules, 'true')} ORDER BY contributed_at, class`);
+  await tx.query(`INSERT INTO kpi_author_months (${AUTHOR_MONTH_COLUMNS}) ${authorMonthsSql('kpi_merge_requests', 'true')} ORDER BY month, class`);
+  await tx.query(`INSERT INTO kpi_activity_months (${ACTIVITY_MONTH_COLUMNS}) ${activityMonthsSql(rules, 'true')} ORDER BY month, class`);
+  await tx.query(`INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'true')} ORDER BY canonical_id`);
+  await tx.query(`INSERT INTO kpi_person_months (${PERSON_MONTH_COLUMNS}) ${personMonthsSql('kpi_activity_months', 'true')} ORDER BY month, class`);
+  await tx.query(`INSERT INTO kpi_person_spans (${PERSON_SPAN_COLUMNS}) ${personSpansSql('kpi_activity_months', 'true')} ORDER BY canonical_id`);
+  await tx.query(`INSERT INTO kpi_review_requests (${REVIEW_REQUEST_COLUMNS}) ${reviewRequestsSql(rules, 'kpi_merge_requests', 'true')} ORDER BY requested_at`);
   await tx.query('INSERT INTO kpi_canonical (person_id, canonical_id) SELECT person_id, canonical_id FROM person_canonical');
-  await tx.query('ANALYZE kpi_merge_requests, kpi_author_months, kpi_activity_months, kpi_activity_spans, kpi_review_requests, kpi_canonical');
+  await tx.query(`ANALYZE ${ROLLUP_TABLES.join(', ')}, kpi_canonical`);
 }
 
 /**
@@ -375,16 +426,25 @@ async function refreshChanged(tx: Session, rules: ClassificationRules): Promise<
   await tx.query(
     `INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'am.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,
   );
-  // A request's row depends on its MR, its reviewer's group (canonical person, class) and the notes and reviews
-  // of that group; a responder whose group changed is in the reviewer's old or new group, so among these people.
+  await tx.query('DELETE FROM kpi_person_months WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
+  await tx.query(
+    `INSERT INTO kpi_person_months (${PERSON_MONTH_COLUMNS}) ${personMonthsSql('kpi_activity_months', 'am.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,
+  );
+  await tx.query('DELETE FROM kpi_person_spans WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
+  await tx.query(
+    `INSERT INTO kpi_person_spans (${PERSON_SPAN_COLUMNS}) ${personSpansSql('kpi_activity_months', 'am.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,
+  );
+  // A request's row depends on its MR's row (redone above), its reviewer's group (canonical person, class) and
+  // the notes and reviews of that group; a responder whose group changed is in the reviewer's old or new group,
+  // so among these people.
   await tx.query(
     `CREATE TEMP TABLE kpi_refresh_review_mrs ON COMMIT DROP AS
-       SELECT id FROM kpi_refresh_mrs
+       SELECT id FROM kpi_refresh_facts
        UNION SELECT merge_request_id FROM kpi_review_requests WHERE reviewer_id IN (SELECT person_id FROM kpi_refresh_people)`,
   );
   await tx.query('DELETE FROM kpi_review_requests WHERE merge_request_id IN (SELECT id FROM kpi_refresh_review_mrs)');
   await tx.query(
-    `INSERT INTO kpi_review_requests (${REVIEW_REQUEST_COLUMNS}) ${reviewRequestsSql(rules, 'm.id IN (SELECT id FROM kpi_refresh_review_mrs)')}`,
+    `INSERT INTO kpi_review_requests (${REVIEW_REQUEST_COLUMNS}) ${reviewRequestsSql(rules, 'kpi_merge_requests', 'm.id IN (SELECT id FROM kpi_refresh_review_mrs)')}`,
   );
   await tx.query(
     `DELETE FROM kpi_canonical WHERE person_id IN (SELECT person_id FROM kpi_refresh_people)

@@ -43,7 +43,8 @@ export const kpiMergeRequests = pgTable(
     index('kpi_merge_requests_merged').on(t.mergedAt),
     index('kpi_merge_requests_created').on(t.createdAt),
     index('kpi_merge_requests_closed').on(t.closedAt),
-    index('kpi_merge_requests_open_until').on(t.openUntil),
+    // Covers the open-at questions (OCMA, backlog) for a population: index-only, the class's rows side by side.
+    index('kpi_merge_requests_open_until').on(t.class, t.openUntil, t.createdAt, t.projectId, t.organisationId),
     index('kpi_merge_requests_canonical').on(t.canonicalId),
     index('kpi_merge_requests_author').on(t.authorId),
     // Per-release counts start from a release's milestones; time to first review from the MRs ready in a period.
@@ -70,7 +71,8 @@ export const kpiAuthorMonths = pgTable(
   },
   (t) => [
     uniqueIndex('kpi_author_months_key').on(t.month, t.projectId, t.canonicalId, t.class, t.organisationId),
-    index('kpi_author_months_canonical').on(t.canonicalId),
+    // Covers a person's merges by month (index-only look-ups for experience levels).
+    index('kpi_author_months_canonical').on(t.canonicalId, t.month, t.class, t.projectId, t.merged),
   ],
 );
 
@@ -93,6 +95,44 @@ export const kpiActivityMonths = pgTable(
     uniqueIndex('kpi_activity_months_key').on(t.month, t.projectId, t.canonicalId, t.kind, t.class, t.organisationId),
     index('kpi_activity_months_canonical').on(t.canonicalId),
   ],
+);
+
+/**
+ * kpi_activity_months without kind and project: one row per (month, canonical person, class, organisation)
+ * with the projects they were active in (0 for none). "Who contributed in the month" questions over every
+ * kind read a fifth of the rows here; a question about given kinds reads kpi_activity_months.
+ */
+export const kpiPersonMonths = pgTable(
+  'kpi_person_months',
+  {
+    month: date('month', { mode: 'string' }).notNull(),
+    canonicalId: ref('canonical_id').notNull(),
+    class: text('class').notNull(),
+    organisationId: ref('organisation_id').notNull(),
+    projectIds: bigint('project_ids', { mode: 'bigint' }).array().notNull(),
+    activities: integer('activities').notNull(),
+    firstAt: at('first_at').notNull(),
+    lastAt: at('last_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('kpi_person_months_key').on(t.month, t.class, t.canonicalId, t.organisationId),
+    index('kpi_person_months_canonical').on(t.canonicalId),
+  ],
+);
+
+/** kpi_activity_spans without kind: first and last instant per (canonical person, project, class, organisation). */
+export const kpiPersonSpans = pgTable(
+  'kpi_person_spans',
+  {
+    canonicalId: ref('canonical_id').notNull(),
+    projectId: ref('project_id').notNull(),
+    class: text('class').notNull(),
+    organisationId: ref('organisation_id').notNull(),
+    activities: integer('activities').notNull(),
+    firstAt: at('first_at').notNull(),
+    lastAt: at('last_at').notNull(),
+  },
+  (t) => [uniqueIndex('kpi_person_spans_key').on(t.canonicalId, t.projectId, t.class, t.organisationId), index('kpi_person_spans_first').on(t.firstAt)],
 );
 
 /**
@@ -132,6 +172,13 @@ export const kpiReviewRequests = pgTable(
     requestedAt: at('requested_at').notNull(),
     // Null while unanswered.
     respondedAt: at('responded_at'),
+    // The MR's, from kpi_merge_requests, so that the SLO reads one table: its author (canonical person,
+    // class and organisation when it was opened), when it was opened, and when it was merged or closed.
+    authorCanonicalId: ref('author_canonical_id'),
+    authorClass: text('author_class'),
+    organisationId: ref('organisation_id'),
+    openedAt: at('opened_at'),
+    endedAt: at('ended_at'),
   },
   (t) => [
     primaryKey({ columns: [t.mergeRequestId, t.reviewerId, t.requestedAt] }),

@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import type { Database } from '../../src/db/connection.ts';
 import { generateNdjsonLines } from '../../src/generator/community.ts';
 import { importNdjson } from '../../src/interchange/import.ts';
-import { refreshRollups, writeClassificationRules } from '../../src/metrics/rollups.ts';
+import { ROLLUP_TABLES, refreshRollups, writeClassificationRules } from '../../src/metrics/rollups.ts';
 import { mergePeople, setBotOverride, unmergePeople } from '../../src/people/index.ts';
 import { openTestDatabase } from '../helpers/database.ts';
 import { assertEveryKpiAgrees, load } from './helpers.ts';
 
-const ROLLUPS = ['kpi_merge_requests', 'kpi_author_months', 'kpi_activity_months', 'kpi_activity_spans', 'kpi_review_requests', 'kpi_canonical'];
+const ROLLUPS = [...ROLLUP_TABLES, 'kpi_canonical'];
 
 async function digests(db: Database): Promise<Record<string, string>> {
   const result: Record<string, string> = {};

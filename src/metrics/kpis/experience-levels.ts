@@ -1,10 +1,11 @@
 import {
   defineKpi,
-  inActivityProjects,
+  inActivityProjectSet,
   inOrganisation,
   inPopulation,
   inProjects,
   type KpiContext,
+  monthInPeriod,
   type Period,
   periodsRelation,
   Query,
@@ -23,31 +24,36 @@ const BUCKETS = LEVELS.map(([label]) => label).toReversed();
 
 /**
  * Per (period, person): the people who contributed in the period, with their merged MRs of all time up to
- * the period's end. History before the range is summed once per person and the months of the range are
- * added per period, so no period rescans anyone's history.
+ * the period's end. Their merges are summed per month (history before the range in one row), and a running
+ * sum per person, in time order with each period's end placed before the merges of its own month, gives
+ * the total at every end at once, without a (period, month) pairing.
  */
 function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]): string {
   const f = context.filters;
   const first = q.param(periods[0]?.start ?? f.from, '::date');
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
+  const inPeriod = monthInPeriod({ grain: f.grain, periods }, 'x.month');
   return `(WITH contributors AS MATERIALIZED (
-      SELECT DISTINCT p.key, p.end_date, x.canonical_id
+      SELECT DISTINCT p.ordinal, p.end_date, x.canonical_id
         FROM ${periodsRelation(periods)} p
-        JOIN (SELECT DISTINCT am.month, am.canonical_id FROM ${context.relations.activityMonths} am
-               WHERE am.month >= ${first} AND am.month < ${last} AND ${inActivityProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
-              UNION
+        JOIN (SELECT pm.month, pm.canonical_id FROM ${context.relations.personMonths} pm
+               WHERE pm.month >= ${first} AND pm.month < ${last} AND ${inActivityProjectSet(q, f, 'pm')} AND ${inPopulation(f, 'pm')} AND ${inOrganisation(q, f, 'pm')}
+              UNION ALL
               SELECT am.month, am.canonical_id FROM ${context.relations.authorMonths} am
                WHERE am.month >= ${first} AND am.month < ${last} AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) x
-          ON x.month >= p.start_date AND x.month < p.end_date),
-    history AS MATERIALIZED (
-      SELECT m.canonical_id, CASE WHEN m.month < ${first} THEN NULL ELSE m.month END AS month, sum(m.merged) AS merged
+          ON ${inPeriod}),
+    merges AS MATERIALIZED (
+      SELECT m.canonical_id, CASE WHEN m.month < ${first} THEN '-infinity'::date ELSE m.month END AS month, sum(m.merged) AS merged
         FROM ${context.relations.authorMonths} m
        WHERE m.canonical_id IN (SELECT canonical_id FROM contributors) AND m.month < ${last} AND m.merged > 0
          AND m.class <> 'bot' AND ${inProjects(q, f, 'm')}
-       GROUP BY 1, 2)
-    SELECT c.key, c.canonical_id, coalesce(sum(h.merged), 0) AS merged
-      FROM contributors c LEFT JOIN history h ON h.canonical_id = c.canonical_id AND (h.month IS NULL OR h.month < c.end_date)
-     GROUP BY c.key, c.canonical_id)`;
+       GROUP BY 1, 2),
+    running AS (
+      SELECT e.ordinal, e.canonical_id, sum(e.merged) OVER (PARTITION BY e.canonical_id ORDER BY e.at, e.merges_after ROWS UNBOUNDED PRECEDING) AS merged
+        FROM (SELECT c.ordinal, c.canonical_id, c.end_date AS at, 0 AS merges_after, 0::bigint AS merged FROM contributors c
+              UNION ALL
+              SELECT NULL, h.canonical_id, h.month, 1, h.merged FROM merges h) e)
+    SELECT p.key, r.canonical_id, r.merged FROM running r JOIN ${periodsRelation(periods)} p ON p.ordinal = r.ordinal)`;
 }
 
 /** Experience levels: the period's contributors by their merged MRs of all time. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   defineKpi,
+  inActivityProjectSet,
   inActivityProjects,
   inOrganisation,
   inPopulation,
@@ -21,26 +22,74 @@ const parameters = z.strictObject({
 });
 type Parameters = z.infer<typeof parameters>;
 
+/** The relations (with their filters) the inactivity queries read: first contributions, and months with any. */
+function sources(q: Query, context: KpiContext<Parameters>) {
+  const f = context.filters;
+  const people = (alias: string) => `${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
+  // Every kind (the default) is read from the rollups without kinds, a fifth of the rows.
+  const byKind = Boolean(context.parameters.kinds?.length);
+  const spans = byKind
+    ? `${context.relations.activitySpans} s WHERE ${inKinds(q, context.parameters.kinds, 's')} AND ${inActivityProjects(q, f, 's')} AND ${people('s')}`
+    : `${context.relations.personSpans} s WHERE ${inActivityProjects(q, f, 's')} AND ${people('s')}`;
+  const months = byKind
+    ? `${context.relations.activityMonths} am WHERE ${inKinds(q, context.parameters.kinds, 'am')} AND ${inActivityProjects(q, f, 'am')} AND ${people('am')}`
+    : `${context.relations.personMonths} am WHERE ${inActivityProjectSet(q, f, 'am')} AND ${people('am')}`;
+  return { spans, months };
+}
+
+/** The periods with, from E their end and S their start, W = E − interval and SW = S − interval (month boundaries). */
+function periodsCte(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
+  const interval = `make_interval(months => ${q.param(context.parameters.intervalMonths, '::int')})`;
+  return `periods AS MATERIALIZED (
+      SELECT p.key, p.start_date, p.end_date, (p.end_date - ${interval})::date AS w, (p.start_date - ${interval})::date AS sw FROM ${periodsRelation(periods)} p)`;
+}
+
 /**
- * Per period, with E its end, W = E − interval and SW = its start − interval (all month boundaries):
- * someone is inactive at E when their first contribution is before W and they made none in [W, E).
- * Counting them needs everyone's first contribution (one aggregate over kpi_activity_spans, bucketed by
- * month) and the months from the first SW to the last E, never the whole monthly history.
- * `per` holds the people active in some [SW, E); the ones who became inactive during the period are among
- * them: inactive at E, and not at its start (first contribution on or after SW, or active in [SW, start)).
+ * For the series. Someone is inactive at T when their last month with a contribution before T is before
+ * T − interval, so each person is inactive over intervals (a, b] between their months of contribution:
+ * from a month m with one plus the interval up to the next month with one (or for ever). These come from
+ * each person's months in reach of the range, in order (a window function), with a month at −infinity for
+ * those who had contributed before it. Inactive at E: E is in one of their intervals; became inactive in
+ * the period: that, and S in none of them. No (period, person) pair is listed.
+ */
+function gapsCtes(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
+  const { spans, months } = sources(q, context);
+  const interval = `make_interval(months => ${q.param(context.parameters.intervalMonths, '::int')})`;
+  return `${periodsCte(q, context, periods)},
+    firsts AS MATERIALIZED (SELECT s.canonical_id, min(s.first_at) AS first_at FROM ${spans} GROUP BY s.canonical_id),
+    months AS MATERIALIZED (
+      SELECT x.canonical_id, x.month, lead(x.month) OVER (PARTITION BY x.canonical_id ORDER BY x.month) AS next_month
+        FROM (SELECT am.canonical_id, am.month FROM ${months}
+                 AND am.month >= (SELECT min(sw) FROM periods) AND am.month < (SELECT max(end_date) FROM periods)
+              UNION ALL
+              SELECT fi.canonical_id, '-infinity'::date FROM firsts fi
+               WHERE fi.first_at < ((SELECT min(sw) FROM periods)::timestamp AT TIME ZONE 'UTC')) x),
+    gaps AS MATERIALIZED (
+      SELECT g.*, lag(g.a) OVER w AS previous_a, lag(g.b) OVER w AS previous_b
+        FROM (SELECT m.canonical_id, (m.month + ${interval})::date AS a, coalesce(m.next_month, 'infinity'::date) AS b
+                FROM months m WHERE m.next_month IS NULL OR m.next_month > (m.month + ${interval})::date) g
+      WINDOW w AS (PARTITION BY g.canonical_id ORDER BY g.a)),
+    -- The intervals are disjoint, so those holding E number #{a < E} − #{b < E}: counted from the bounds.
+    bounds AS MATERIALIZED (
+      SELECT day, sum(delta) AS delta FROM (SELECT a AS day, 1 AS delta FROM gaps UNION ALL SELECT b, -1 FROM gaps) d GROUP BY day),
+    -- An interval starting in [S, E) and holding E; S can only be in the person's interval before it.
+    starting AS MATERIALIZED (
+      SELECT g.* FROM gaps g WHERE g.a >= (SELECT min(start_date) FROM periods) AND g.a < (SELECT max(end_date) FROM periods))`;
+}
+
+/**
+ * For the explanation, per period: someone is inactive at E when their first contribution is before W and
+ * they made none in [W, E). `per` holds the people active in some [SW, E), with whether they were in
+ * [W, E) and in [SW, S): the ones who became inactive during the period are among them.
  */
 function inactivityCtes(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
-  const f = context.filters;
-  const interval = `make_interval(months => ${q.param(context.parameters.intervalMonths, '::int')})`;
-  const filters = (alias: string) =>
-    `${inKinds(q, context.parameters.kinds, alias)} AND ${inActivityProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
+  const { spans, months } = sources(q, context);
   return `firsts AS MATERIALIZED (
-      SELECT s.canonical_id, min(s.first_at) AS first_at FROM ${context.relations.activitySpans} s WHERE ${filters('s')} GROUP BY s.canonical_id),
-    periods AS MATERIALIZED (
-      SELECT p.key, p.start_date, p.end_date, (p.end_date - ${interval})::date AS w, (p.start_date - ${interval})::date AS sw FROM ${periodsRelation(periods)} p),
+      SELECT s.canonical_id, min(s.first_at) AS first_at FROM ${spans} GROUP BY s.canonical_id),
+    ${periodsCte(q, context, periods)},
     recent AS MATERIALIZED (
-      SELECT am.canonical_id, am.month FROM ${context.relations.activityMonths} am
-       WHERE am.month >= (SELECT min(sw) FROM periods) AND am.month < (SELECT max(end_date) FROM periods) AND ${filters('am')}
+      SELECT am.canonical_id, am.month FROM ${months}
+         AND am.month >= (SELECT min(sw) FROM periods) AND am.month < (SELECT max(end_date) FROM periods)
        GROUP BY am.canonical_id, am.month),
     per AS MATERIALIZED (
       SELECT p.key, r.canonical_id, bool_or(r.month >= p.w) AS active_w, bool_or(r.month < p.start_date) AS active_s
@@ -70,22 +119,18 @@ export const inactiveContributors = defineKpi<Parameters>({
   async series(context) {
     const q = new Query();
     const f = context.filters;
-    const before = (at: string, day: string) => `${at} < (${day}::timestamp AT TIME ZONE 'UTC')`;
-    const rows = await context.session.query<{ key: string; ever: unknown; returned: unknown; became: unknown }>(
-      `WITH ${inactivityCtes(q, context, f.periods)},
-         first_months AS (SELECT date_trunc('month', first_at AT TIME ZONE 'UTC')::date AS month, count(*) AS people FROM firsts GROUP BY 1)
+    const rows = await context.session.query<{ key: string; inactive: unknown; became: unknown }>(
+      `WITH ${gapsCtes(q, context, f.periods)}
        SELECT p.key,
-              (SELECT sum(fm.people) FROM first_months fm WHERE fm.month < p.w) AS ever,
-              (SELECT count(*) FROM per JOIN firsts fi ON fi.canonical_id = per.canonical_id
-                WHERE per.key = p.key AND per.active_w AND ${before('fi.first_at', 'p.w')}) AS returned,
-              (SELECT count(*) FROM per JOIN firsts fi ON fi.canonical_id = per.canonical_id
-                WHERE per.key = p.key AND NOT per.active_w AND ${before('fi.first_at', 'p.w')} AND (NOT ${before('fi.first_at', 'p.sw')} OR per.active_s)) AS became
+              (SELECT sum(b.delta) FROM bounds b WHERE b.day < p.end_date) AS inactive,
+              (SELECT count(*) FROM starting g
+                WHERE g.a >= p.start_date AND g.a < p.end_date AND g.b >= p.end_date
+                  AND NOT coalesce(g.previous_a < p.start_date AND g.previous_b >= p.start_date, false)) AS became
          FROM periods p`,
       q.params,
     );
-    // Everyone who had contributed before W, less those who contributed again within [W, E).
     return pointsFrom(f.periods, rows, (row) => ({
-      value: toNumber(row?.ever) - toNumber(row?.returned),
+      value: toNumber(row?.inactive),
       values: { 'became inactive': toNumber(row?.became) },
     }));
   },

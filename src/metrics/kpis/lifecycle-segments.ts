@@ -16,20 +16,21 @@ const parameters = z.strictObject({
 type Parameters = z.infer<typeof parameters>;
 
 /**
- * Per (period, person who ever had an MR merged before the period's end): the segment at the period's end E,
- * with W = the window before E and V = the window before W. Each person's first merged month comes from one
- * pass over their history; the months within reach of some window from the range, once per period.
+ * The parts both the series and the explanation read, per period end E, with W = the window before E and
+ * V = the window before W: each person's merged MRs per month (history) and first merged month (firsts),
+ * per (period, person) merged within V ∪ W (recent), and per (period, person) merges by milestone within W
+ * (by_milestone, summed from per-month counts so no MR is read once per period).
  */
-function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
+function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   const f = context.filters;
-  const { windowMonths, perMilestone, milestones } = context.parameters;
+  const { windowMonths } = context.parameters;
   const window = `make_interval(months => ${q.param(windowMonths, '::int')})`;
   const first = q.param(periods[0]?.end ?? f.to, '::date');
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
   const w = `(p.end_date - ${window})::date`;
   const v = `(p.end_date - 2 * ${window})::date`;
   const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
-  return `(WITH history AS MATERIALIZED (
+  return `history AS MATERIALIZED (
       SELECT am.canonical_id, am.month, sum(am.merged) AS merged FROM ${context.relations.authorMonths} am
        WHERE am.merged > 0 AND am.month < ${last} AND ${mine('am')}
        GROUP BY am.canonical_id, am.month),
@@ -40,27 +41,62 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
         FROM periods p JOIN history h ON h.month >= p.v_start AND h.month < p.end_date
        WHERE h.month >= (${first}::date - 2 * ${window})::date
        GROUP BY p.key, h.canonical_id),
-    by_milestone AS (
+    milestone_months AS MATERIALIZED (
+      SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*) AS n
+        FROM ${context.relations.mergeRequests} f
+       WHERE f.milestone_id IS NOT NULL AND f.canonical_id IS NOT NULL AND ${mine('f')}
+         AND f.merged_at >= ((${first}::date - ${window})::date::timestamp AT TIME ZONE 'UTC')
+         AND f.merged_at < (${last}::date::timestamp AT TIME ZONE 'UTC')
+       GROUP BY 1, 2, 3),
+    by_milestone AS MATERIALIZED (
       SELECT m.key, m.canonical_id, max(m.n) AS most, count(*) AS milestones
-        FROM (SELECT p.key, f.canonical_id, f.milestone_id, count(*) AS n
-                FROM periods p JOIN ${context.relations.mergeRequests} f
-                  ON f.merged_at >= (p.w_start::timestamp AT TIME ZONE 'UTC') AND f.merged_at < (p.end_date::timestamp AT TIME ZONE 'UTC')
-               WHERE f.milestone_id IS NOT NULL AND f.canonical_id IS NOT NULL AND ${mine('f')}
-                 AND f.merged_at >= ((${first}::date - ${window})::date::timestamp AT TIME ZONE 'UTC')
-               GROUP BY p.key, f.canonical_id, f.milestone_id) m
-       GROUP BY m.key, m.canonical_id)
-    SELECT p.key, fi.canonical_id, fi.first_month, coalesce(r.in_window, 0) AS in_window,
-           coalesce(ms.most, 0) AS most_in_milestone, coalesce(ms.milestones, 0) AS milestones,
-           CASE WHEN r.in_window IS NULL THEN 'inactive'
+        FROM (SELECT p.key, mm.canonical_id, mm.milestone_id, sum(mm.n) AS n
+                FROM periods p JOIN milestone_months mm ON mm.month >= p.w_start AND mm.month < p.end_date
+               GROUP BY p.key, mm.canonical_id, mm.milestone_id) m
+       GROUP BY m.key, m.canonical_id)`;
+}
+
+/** The segment of a person (firsts fi) at a period's end (periods p), from recent r and by_milestone ms. */
+function segmentCase(q: Query, context: KpiContext<Parameters>): string {
+  const { perMilestone, milestones } = context.parameters;
+  return `CASE WHEN r.in_window IS NULL THEN 'inactive'
                 WHEN fi.first_month >= p.w_start THEN 'new'
                 WHEN NOT coalesce(r.in_previous, false) THEN 'reactivated'
                 WHEN ms.most >= ${q.param(perMilestone, '::int')} OR ms.milestones >= ${q.param(milestones, '::int')} THEN 'high-performing'
-                ELSE 'active' END AS segment
+                ELSE 'active' END`;
+}
+
+/** Per (period, person who ever had an MR merged before the period's end): the segment at the period's end. */
+function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
+  return `(WITH ${segmentCtes(q, context, periods)}
+    SELECT p.key, fi.canonical_id, fi.first_month, coalesce(r.in_window, 0) AS in_window,
+           coalesce(ms.most, 0) AS most_in_milestone, coalesce(ms.milestones, 0) AS milestones,
+           ${segmentCase(q, context)} AS segment
       FROM periods p
       JOIN firsts fi ON fi.first_month < p.end_date
       LEFT JOIN recent r ON r.key = p.key AND r.canonical_id = fi.canonical_id
       LEFT JOIN by_milestone ms ON ms.key = p.key AND ms.canonical_id = fi.canonical_id
      WHERE r.in_window IS NOT NULL OR fi.first_month < p.w_start)`;
+}
+
+/**
+ * The people per (period, segment), as segmentsSql would count them without listing everyone who ever
+ * merged once per period: the inactive are those whose first merge is before the window, less those of
+ * them who merged within it.
+ */
+function segmentCountsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
+  return `WITH ${segmentCtes(q, context, periods)},
+    active AS MATERIALIZED (
+      SELECT p.key, (fi.first_month < p.w_start) AS before_window, ${segmentCase(q, context)} AS segment
+        FROM periods p
+        JOIN recent r ON r.key = p.key AND r.in_window IS NOT NULL
+        JOIN firsts fi ON fi.canonical_id = r.canonical_id
+        LEFT JOIN by_milestone ms ON ms.key = p.key AND ms.canonical_id = r.canonical_id)
+    SELECT key, segment AS bucket, count(*) AS people FROM active GROUP BY key, segment
+    UNION ALL
+    SELECT p.key, 'inactive', (SELECT count(*) FROM firsts fi WHERE fi.first_month < p.w_start)
+                              - (SELECT count(*) FROM active a WHERE a.key = p.key AND a.before_window)
+      FROM periods p`;
 }
 
 /** Lifecycle segments: where each person who ever had an MR merged stands at the period's end. */
@@ -85,7 +121,7 @@ export const lifecycleSegments = defineKpi<Parameters>({
     const q = new Query();
     const f = context.filters;
     const rows = await context.session.query<{ key: string; bucket: string; people: unknown }>(
-      `SELECT s.key, s.segment AS bucket, count(*) AS people FROM ${segmentsSql(q, context, f.periods)} s GROUP BY 1, 2`,
+      segmentCountsSql(q, context, f.periods),
       q.params,
     );
     return bucketPoints(f.periods, rows, SEGMENTS);

@@ -26,21 +26,22 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
   const lastYear = Math.max(new Date().getUTCFullYear(), Number((periods.at(-1)?.end ?? f.to).slice(0, 4)));
   const holidayList = weekdayHolidays(parameters.holidays, Number((periods[0]?.start ?? f.from).slice(0, 4)), lastYear);
   const holidays = holidayList.length > 0 ? q.param(holidayList, '::date[]') : null;
-  const organisation = parameters.rollUpToParent ? 'coalesce(root.root_id, f.organisation_id)' : 'f.organisation_id';
+  const organisation = parameters.rollUpToParent ? 'coalesce(root.root_id, rr.organisation_id)' : 'rr.organisation_id';
   // The leading status is the organisation's own, whatever organisation the report is filtered to.
   const everyOrganisation = { ...context, filters: { ...f, organisationIds: null } };
+  // kpi_review_requests carries its MR's author and dates under the names the shared filters expect.
+  const requests = `(SELECT rr.*, rr.author_class AS class, rr.author_canonical_id AS canonical_id FROM ${context.relations.reviewRequests} rr)`;
   return `WITH requests AS MATERIALIZED (
       SELECT p.key, rr.merge_request_id, rr.reviewer_canonical_id, rr.requested_at, rr.responded_at,
-             greatest(rr.requested_at, coalesce(rr.responded_at, f.merged_at, f.closed_at, now())) AS until_at,
-             f.class AS author_class, f.canonical_id AS author_canonical_id,
-             date_trunc('month', f.created_at AT TIME ZONE 'UTC')::date AS opened_month,
-             ${leadingEntity('f.organisation_id', organisation, 'f.canonical_id')} AS entity
+             greatest(rr.requested_at, coalesce(rr.responded_at, rr.ended_at, now())) AS until_at,
+             rr.class AS author_class, rr.canonical_id AS author_canonical_id,
+             date_trunc('month', rr.opened_at AT TIME ZONE 'UTC')::date AS opened_month,
+             ${leadingEntity('rr.organisation_id', organisation, 'rr.canonical_id')} AS entity
         FROM ${periodsRelation(periods)} p
-        JOIN ${context.relations.reviewRequests} rr ON rr.requested_at >= p.start_at AND rr.requested_at < p.end_at
-        JOIN ${context.relations.mergeRequests} f ON f.merge_request_id = rr.merge_request_id
-        ${parameters.rollUpToParent ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = f.organisation_id` : ''}
-       WHERE rr.reviewer_class <> 'bot' AND rr.reviewer_canonical_id IS DISTINCT FROM f.canonical_id
-         AND ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}),
+        JOIN ${requests} rr ON rr.requested_at >= p.start_at AND rr.requested_at < p.end_at
+        ${parameters.rollUpToParent ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = rr.organisation_id` : ''}
+       WHERE rr.reviewer_class <> 'bot' AND rr.reviewer_canonical_id IS DISTINCT FROM rr.canonical_id
+         AND ${inProjects(q, f, 'rr')} AND ${inPopulation(f, 'rr')} AND ${inOrganisation(q, f, 'rr')}),
     leaders AS MATERIALIZED (${leadingSql(everyOrganisation, q, 'SELECT DISTINCT opened_month AS month FROM requests WHERE opened_month IS NOT NULL', parameters)}),
     segmented AS MATERIALIZED (
       SELECT r.*, CASE WHEN r.author_class = 'team' THEN 'team'
