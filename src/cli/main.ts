@@ -17,6 +17,7 @@ import { registerGitlabCommands } from './gitlab.ts';
 import { registerKpiCommands } from './kpi.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
 import { registerPeopleCommands } from './people.ts';
+import { registerServerCommands } from './server.ts';
 import { registerSourceCommands } from './sources.ts';
 
 /** The demo community `tributary start` loads into an empty database. */
@@ -163,6 +164,7 @@ registerSourceCommands(program, withDatabase);
 registerPeopleCommands(program, withDatabase);
 registerKpiCommands(program, withDatabase);
 registerGitlabCommands(program, withDatabase);
+registerServerCommands(program, withDatabase);
 
 const db = program.command('db').description('The database itself.');
 db.command('info')

@@ -1,4 +1,5 @@
 // Every area owns its tables; this index is what Drizzle and the migrations see.
+export * from '../auth/schema.ts';
 export * from '../contributions/schema.ts';
 export * from '../metrics/schema.ts';
 export * from '../people/schema.ts';

@@ -55,3 +55,24 @@ export const webhookDeliveries = pgTable(
   },
   (t) => [uniqueIndex('webhook_deliveries_key').on(t.deliveryKey), index('webhook_deliveries_pending').on(t.status).where(sql`status = 'pending'`)],
 );
+
+/**
+ * "Sync now", asked for through the API: one pending request per source at most (asking again while one
+ * waits returns it). The background worker takes the oldest pending request, runs the sync and stamps it.
+ */
+export const syncRequests = pgTable(
+  'sync_requests',
+  {
+    id: bigint('id', { mode: 'bigint' }).primaryKey().generatedAlwaysAsIdentity(),
+    sourceId: bigint('source_id', { mode: 'bigint' })
+      .notNull()
+      .references(() => sources.id, { onDelete: 'cascade' }),
+    // Who asked: a user's e-mail, or `token:<prefix>` for an API token.
+    requestedBy: text('requested_by').notNull(),
+    requestedAt: at('requested_at').notNull().defaultNow(),
+    startedAt: at('started_at'),
+    finishedAt: at('finished_at'),
+    error: text('error'),
+  },
+  (t) => [uniqueIndex('sync_requests_pending').on(t.sourceId).where(sql`started_at IS NULL`)],
+);
