@@ -43,14 +43,14 @@ function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]
                WHERE am.month >= ${first} AND am.month < ${last} AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) x
           ON ${inPeriod}),
     merges AS MATERIALIZED (
-      SELECT m.canonical_id, CASE WHEN m.month < ${first} THEN '-infinity'::date ELSE m.month END AS month, sum(m.merged) AS merged
+      SELECT m.canonical_id, CASE WHEN m.month < ${first} THEN '-infinity'::date ELSE m.month END AS month, sum(m.merged)::int AS merged
         FROM ${context.relations.authorMonths} m
        WHERE m.canonical_id IN (SELECT canonical_id FROM contributors) AND m.month < ${last} AND m.merged > 0
          AND m.class <> 'bot' AND ${inProjects(q, f, 'm')}
        GROUP BY 1, 2),
     running AS (
       SELECT e.ordinal, e.canonical_id, sum(e.merged) OVER (PARTITION BY e.canonical_id ORDER BY e.at, e.merges_after ROWS UNBOUNDED PRECEDING) AS merged
-        FROM (SELECT c.ordinal, c.canonical_id, c.end_date AS at, 0 AS merges_after, 0::bigint AS merged FROM contributors c
+        FROM (SELECT c.ordinal, c.canonical_id, c.end_date AS at, 0 AS merges_after, 0 AS merged FROM contributors c
               UNION ALL
               SELECT NULL, h.canonical_id, h.month, 1, h.merged FROM merges h) e)
     SELECT p.key, r.canonical_id, r.merged FROM running r JOIN ${periodsRelation(periods)} p ON p.ordinal = r.ordinal)`;

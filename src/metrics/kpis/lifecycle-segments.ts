@@ -31,18 +31,18 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
   const v = `(p.end_date - 2 * ${window})::date`;
   const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
   return `history AS MATERIALIZED (
-      SELECT am.canonical_id, am.month, sum(am.merged) AS merged FROM ${context.relations.authorMonths} am
+      SELECT am.canonical_id, am.month, sum(am.merged)::int AS merged FROM ${context.relations.authorMonths} am
        WHERE am.merged > 0 AND am.month < ${last} AND ${mine('am')}
        GROUP BY am.canonical_id, am.month),
     firsts AS MATERIALIZED (SELECT canonical_id, min(month) AS first_month FROM history GROUP BY canonical_id),
     periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
     recent AS MATERIALIZED (
-      SELECT p.ordinal, h.canonical_id, sum(h.merged) FILTER (WHERE h.month >= p.w_start) AS in_window, bool_or(h.month < p.w_start) AS in_previous
+      SELECT p.ordinal, h.canonical_id, sum(h.merged) FILTER (WHERE h.month >= p.w_start)::int AS in_window, bool_or(h.month < p.w_start) AS in_previous
         FROM periods p JOIN history h ON h.month >= p.v_start AND h.month < p.end_date
        WHERE h.month >= (${first}::date - 2 * ${window})::date
        GROUP BY p.ordinal, h.canonical_id),
     milestone_months AS MATERIALIZED (
-      SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*) AS n
+      SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*)::int AS n
         FROM ${context.relations.mergeRequests} f
        WHERE f.milestone_id IS NOT NULL AND f.canonical_id IS NOT NULL AND ${mine('f')}
          AND f.merged_at >= ((${first}::date - ${window})::date::timestamp AT TIME ZONE 'UTC')
@@ -50,7 +50,7 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
        GROUP BY 1, 2, 3),
     by_milestone AS MATERIALIZED (
       SELECT m.ordinal, m.canonical_id, max(m.n) AS most, count(*) AS milestones
-        FROM (SELECT p.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n) AS n
+        FROM (SELECT p.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
                 FROM periods p JOIN milestone_months mm ON mm.month >= p.w_start AND mm.month < p.end_date
                GROUP BY p.ordinal, mm.canonical_id, mm.milestone_id) m
        GROUP BY m.ordinal, m.canonical_id)`;
