@@ -6,6 +6,7 @@ import {
   inPopulation,
   inProjects,
   type KpiContext,
+  monthInPeriod,
   type Period,
   type Point,
   periodsRelation,
@@ -52,11 +53,11 @@ export function perUnitSql(q: Query, context: KpiContext<ContributionParameters>
   const unitKind = `CASE WHEN ${isPerson} THEN 'person' ELSE 'organisation' END`;
   const unitId = unit === 'person' ? 'x.canonical_id' : `CASE WHEN ${isPerson} THEN x.canonical_id ELSE coalesce(root.root_id, x.organisation_id) END`;
   const roots = unit === 'organisation' ? `LEFT JOIN (${organisationRootSql}) root ON root.organisation_id = x.organisation_id` : '';
-  return `(SELECT p.key, ${unitKind} AS unit_kind, ${unitId} AS unit_id, ${unitKind} || ':' || ${unitId} AS unit, sum(x.n) AS n
+  return `(SELECT p.key, p.ordinal, ${unitKind} AS unit_kind, ${unitId} AS unit_id, ${unitKind} || ':' || ${unitId} AS unit, sum(x.n) AS n
       FROM ${periodsRelation(periods)} p
-      JOIN (${source} AND am.month >= ${first} AND am.month < ${last}) x ON x.month >= p.start_date AND x.month < p.end_date
+      JOIN (${source} AND am.month >= ${first} AND am.month < ${last}) x ON ${monthInPeriod({ grain: f.grain, periods }, 'x.month')}
       ${roots}
-     GROUP BY p.key, ${unitKind}, ${unitId})`;
+     GROUP BY p.key, p.ordinal, ${unitKind}, ${unitId})`;
 }
 
 /** Per period: the smallest number of units making at least half of all contributions (value), and how many units contributed (basis). */
@@ -64,10 +65,11 @@ export async function factorSeries(context: KpiContext<ContributionParameters>, 
   const q = new Query();
   const f = context.filters;
   // Unit i is among the smallest set making half exactly when the ones ranked before it make less than half.
+  // How ties in n are ordered does not change that count, so they are ordered by cheap keys, not by name.
   const rows = await context.session.query<{ key: string; factor: unknown; units: unknown; total: unknown }>(
     `SELECT r.key, count(*) FILTER (WHERE r.running - r.n < r.total / 2.0) AS factor, count(*) AS units, max(r.total) AS total
-       FROM (SELECT c.key, c.n, sum(c.n) OVER (PARTITION BY c.key ORDER BY c.n DESC, c.unit ROWS UNBOUNDED PRECEDING) AS running,
-                    sum(c.n) OVER (PARTITION BY c.key) AS total
+       FROM (SELECT c.key, c.n, sum(c.n) OVER (PARTITION BY c.ordinal ORDER BY c.n DESC, c.unit_kind, c.unit_id ROWS UNBOUNDED PRECEDING) AS running,
+                    sum(c.n) OVER (PARTITION BY c.ordinal) AS total
                FROM ${perUnitSql(q, context, f.periods, unit)} c) r
       GROUP BY r.key`,
     q.params,
