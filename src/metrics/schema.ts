@@ -47,9 +47,10 @@ export const kpiMergeRequests = pgTable(
     index('kpi_merge_requests_open_until').on(t.class, t.openUntil, t.createdAt, t.projectId, t.organisationId),
     index('kpi_merge_requests_canonical').on(t.canonicalId),
     index('kpi_merge_requests_author').on(t.authorId),
-    // Per-release counts start from a release's milestones; time to first review from the MRs ready in a period.
+    // Per-release counts start from a release's milestones; time to first review from a population's MRs
+    // ready in a period, index-only.
     index('kpi_merge_requests_milestone').on(t.milestoneId),
-    index('kpi_merge_requests_ready').on(t.readyAt),
+    index('kpi_merge_requests_ready').on(t.class, t.readyAt, t.firstTeamReviewAt, t.projectId, t.organisationId),
   ],
 );
 

@@ -32,5 +32,7 @@ CREATE UNIQUE INDEX "kpi_person_spans_key" ON "kpi_person_spans" USING btree ("c
 CREATE INDEX "kpi_person_spans_first" ON "kpi_person_spans" USING btree ("first_at");--> statement-breakpoint
 CREATE INDEX "kpi_author_months_canonical" ON "kpi_author_months" USING btree ("canonical_id","month","class","project_id","merged","first_merged_at");--> statement-breakpoint
 CREATE INDEX "kpi_merge_requests_open_until" ON "kpi_merge_requests" USING btree ("class","open_until","created_at","project_id","organisation_id");--> statement-breakpoint
+DROP INDEX "kpi_merge_requests_ready";--> statement-breakpoint
+CREATE INDEX "kpi_merge_requests_ready" ON "kpi_merge_requests" USING btree ("class","ready_at","first_team_review_at","project_id","organisation_id");--> statement-breakpoint
 -- Existing rollups lack the new tables and columns: forgetting their state makes the next refresh a full build.
 DELETE FROM "kpi_state";
