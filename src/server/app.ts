@@ -156,10 +156,11 @@ export function createApp(options: AppOptions) {
     },
   });
   app.get(DOCS_PATH, (c) => c.html(docsPage(OPENAPI_PATH)));
-  // Last, so every API route wins; unknown /api paths still get a problem document, not the app.
-  app.get('*', webApp(options.webRoot));
 
-  app.notFound((c) => problemResponse(c, 404, `no route ${c.req.method} ${c.req.path}`));
+  // What no route takes is the web app's (a GET outside /api, /healthz and /metrics); it stays out of the
+  // route table and the OpenAPI document, and unknown /api paths still get a problem document.
+  const web = webApp(options.webRoot);
+  app.notFound(async (c) => (await web(c)) ?? problemResponse(c, 404, `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.status, error.message, { errors: error.errors, headers: error.headers });
     if (error instanceof AuthError) {

@@ -38,13 +38,14 @@ const notBuilt = (root: string) => `<!doctype html>
  */
 export function webApp(root = DEFAULT_WEB_ROOT) {
   const base = resolve(root);
-  return async (c: Context<AppEnv>) => {
-    if (SERVER_PATHS.test(c.req.path)) return c.notFound();
+  /** The app's answer, or undefined for what is not the app's (the caller answers 404). */
+  return async (c: Context<AppEnv>): Promise<Response | undefined> => {
+    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || SERVER_PATHS.test(c.req.path)) return undefined;
     let path: string;
     try {
       path = decodeURIComponent(c.req.path);
     } catch {
-      return c.notFound();
+      return undefined;
     }
     const wanted = resolve(base, `.${path}`);
     // resolve() has already folded any "..": anything outside the build is not ours to serve.

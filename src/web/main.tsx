@@ -1,4 +1,4 @@
-import { StrictMode, useCallback, useEffect, useState } from 'react';
+import { StrictMode, useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { api, type Me, setCsrfToken } from './api.ts';
@@ -22,11 +22,14 @@ function Layout() {
   const session = useSession();
   const location = useLocation();
   const [menuOpen, setMenuOpen] = useState(false);
-  // A new page: close the phone menu and let screen readers and keyboards start at its content.
+  const firstPage = useRef(true);
+  // After navigating, close the phone menu and start screen readers and keyboards at the new content;
+  // not on the first page, where Tab must reach the skip link first.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs on navigation only
   useEffect(() => {
     setMenuOpen(false);
-    document.getElementById('main')?.focus({ preventScroll: true });
+    if (firstPage.current) firstPage.current = false;
+    else document.getElementById('main')?.focus({ preventScroll: true });
   }, [location.pathname]);
 
   if (!session.me.authenticated) return <SignInPage />;

@@ -91,7 +91,7 @@ export function PeoplePage() {
             <input name="from" required placeholder="gitlab:username:alice" />
           </label>
           <label>
-            into
+            Into
             <input name="into" required placeholder="alice@example.org" />
           </label>
           <button type="submit">Merge</button>
