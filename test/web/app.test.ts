@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
@@ -43,6 +43,7 @@ describe('the web app in a browser', { skip: missing }, () => {
   before(async () => {
     // npm install builds the app (prepare); a checkout that skipped it gets it built here.
     if (!existsSync(join(DEFAULT_WEB_ROOT, 'index.html'))) execFileSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+    await rm(ARTEFACTS, { recursive: true, force: true });
     await mkdir(ARTEFACTS, { recursive: true });
     db = await openTestDatabase();
     await importNdjson(db, Readable.from(generateNdjsonLines({ seed: 'server', mergeRequests: 400, activities: 3000, people: 200 })));
@@ -126,7 +127,7 @@ describe('the web app in a browser', { skip: missing }, () => {
     const reached: string[] = [];
     for (let i = 0; i < 15; i++) {
       await page.keyboard.press('Tab');
-      reached.push(await page.evaluate<string>('`${document.activeElement?.tagName}:${document.activeElement?.textContent?.trim()}`'));
+      reached.push(await page.evaluate<string>("document.activeElement.tagName + ':' + (document.activeElement.textContent || '').trim()"));
     }
     assert.equal(reached[0], 'A:Skip to content');
     for (const wanted of ['A:Contributors', 'A:People admin', 'SELECT:', 'A:Unique wider-community contributors']) {
