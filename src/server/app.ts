@@ -21,6 +21,7 @@ import { SourceError } from '../sources/contract.ts';
 import { sourceRoutes } from '../sources/routes.ts';
 import { docsPage } from './docs.ts';
 import { type AppEnv, defineRoute, jsonContent, newRouter, ProblemError, problemResponse } from './http.ts';
+import { webApp } from './web.ts';
 
 export interface AppOptions extends AuthOptions {
   db: Database;
@@ -29,6 +30,8 @@ export interface AppOptions extends AuthOptions {
   oidc?: OidcOptions | undefined;
   /** A registry of its own per app, so two apps in one process (tests) do not share counters. */
   registry?: Registry;
+  /** The built web app (default dist/web); served for every GET outside /api, /healthz and /metrics. */
+  webRoot?: string;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -154,7 +157,10 @@ export function createApp(options: AppOptions) {
   });
   app.get(DOCS_PATH, (c) => c.html(docsPage(OPENAPI_PATH)));
 
-  app.notFound((c) => problemResponse(c, 404, `no route ${c.req.method} ${c.req.path}`));
+  // What no route takes is the web app's (a GET outside /api, /healthz and /metrics); it stays out of the
+  // route table and the OpenAPI document, and unknown /api paths still get a problem document.
+  const web = webApp(options.webRoot);
+  app.notFound(async (c) => (await web(c)) ?? problemResponse(c, 404, `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
     if (error instanceof ProblemError) return problemResponse(c, error.status, error.message, { errors: error.errors, headers: error.headers });
     if (error instanceof AuthError) {
