@@ -19,6 +19,7 @@ import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError 
 import { registerPeopleCommands } from './people.ts';
 import { registerServerCommands } from './server.ts';
 import { registerSourceCommands } from './sources.ts';
+import { registerWorkerCommand } from './worker.ts';
 
 /** The demo community `tributary start` loads into an empty database. */
 const DEMO = { seed: 'demo', mergeRequests: 20_000, activities: 200_000 };
@@ -165,6 +166,7 @@ registerPeopleCommands(program, withDatabase);
 registerKpiCommands(program, withDatabase);
 registerGitlabCommands(program, withDatabase);
 registerServerCommands(program, withDatabase);
+registerWorkerCommand(program, withDatabase);
 
 const db = program.command('db').description('The database itself.');
 db.command('info')

@@ -9,6 +9,7 @@ import { AuthError, createUser, findUserByEmail, listUsers } from '../auth/users
 import type { Database } from '../db/connection.ts';
 import { serveUntilSignalled } from '../server/serve.ts';
 import { printJson, printTable, UsageError } from './output.ts';
+import { addWorkerOptions, startCliWorker, type WorkerCliOptions } from './worker.ts';
 
 type WithDatabase = <T>(command: Command, work: (db: Database) => Promise<T>) => Promise<T>;
 
@@ -36,7 +37,7 @@ function asUsage<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function registerServerCommands(program: Command, withDatabase: WithDatabase): void {
-  program
+  const serve = program
     .command('serve')
     .description('Serve the REST API (/api/v1), its OpenAPI document (/api/openapi.json) and docs (/api/docs), /healthz and /metrics.')
     .addOption(new Option('--port <port>', 'port to listen on (0: any free one)').env('PORT').argParser(parsePort).default(3000))
@@ -45,7 +46,9 @@ export function registerServerCommands(program: Command, withDatabase: WithDatab
       new Option('--insecure-cookies', 'session cookies without Secure, for plain-http development on a loopback address only').env('TRIBUTARY_INSECURE_COOKIES'),
     )
     .addOption(new Option('--allowed-origin <origin...>', 'other origins that may send requests with a session cookie (e.g. a web dev server)').env('TRIBUTARY_ALLOWED_ORIGINS'))
-    .action(async (options: { port: number; host: string; insecureCookies?: boolean; allowedOrigin?: string[] | string }, command: Command) => {
+    .option('--no-worker', 'do not run the background worker in this process (run `tributary worker` beside it, on PostgreSQL)');
+  addWorkerOptions(serve).action(
+    async (options: { port: number; host: string; insecureCookies?: boolean; allowedOrigin?: string[] | string; worker: boolean } & WorkerCliOptions, command: Command) => {
       if (options.insecureCookies && !isLoopback(options.host)) {
         throw new UsageError(`--insecure-cookies is for loopback development only; ${options.host} is not a loopback address`);
       }
@@ -56,10 +59,17 @@ export function registerServerCommands(program: Command, withDatabase: WithDatab
         throw new UsageError((error as Error).message);
       }
       const allowedOrigins = [options.allowedOrigin ?? []].flat().flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
-      await withDatabase(command, (db) =>
-        serveUntilSignalled(db, { port: options.port, host: options.host, secureCookies: !options.insecureCookies, allowedOrigins, oidc }),
-      );
-    });
+      await withDatabase(command, async (db) => {
+        const worker = options.worker ? await startCliWorker(command, db, options) : undefined;
+        try {
+          await serveUntilSignalled(db, { port: options.port, host: options.host, secureCookies: !options.insecureCookies, allowedOrigins, oidc, enqueue: worker?.enqueue });
+        } finally {
+          // After HTTP (no request can enqueue any more), before the database closes.
+          await worker?.stop();
+        }
+      });
+    },
+  );
 
   const users = program.command('users').description('Who may sign in, and with which role (admin, manager, coach, viewer).');
 

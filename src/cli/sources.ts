@@ -24,7 +24,7 @@ const STAT_WORDS: Record<string, string> = {
 type WithDatabase = <T>(command: Command, work: (db: Database) => Promise<T>) => Promise<T>;
 
 /** Clones and other files of sources live beside the embedded database's directory. */
-function contextFor(command: Command): SourceContext {
+export function contextFor(command: Command): SourceContext {
   const globals = command.optsWithGlobals<{ dataDir?: string }>();
   const { dataDir } = databaseConfig({ dataDir: globals.dataDir });
   const base = dataDir.startsWith('memory://') ? join(process.cwd(), '.tributary') : dirname(dataDir);

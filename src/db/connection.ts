@@ -38,6 +38,12 @@ export interface Database extends Session {
   readonly description: string;
   /** PGlite only: the whole data directory as a tarball, to open copies from (see pgliteTemplate). */
   dumpDataDir?(): Promise<Blob>;
+  /**
+   * PGlite only: a script of several statements (its own BEGIN … COMMIT included) in one simple-protocol
+   * message, with nothing else run on the one connection meanwhile; an error leaves no transaction open.
+   * For pg-boss, whose schema and maintenance statements are such scripts. Returns every statement's rows.
+   */
+  execScript?(text: string): Promise<Record<string, unknown>[]>;
 }
 
 export interface ConnectOptions {
@@ -151,6 +157,23 @@ async function openPglite(dataDir: string, template?: Blob): Promise<Database & 
       await migratePglite(drizzlePglite({ client }), { migrationsFolder });
     },
     dumpDataDir: () => client.dumpDataDir('none'),
+    execScript: (text) =>
+      // PGlite's transaction() holds its lock for the whole callback, so no query of the app can run between
+      // the script's statements, or find the connection in a transaction the script aborted. The script brings
+      // its own BEGIN … COMMIT: the one opened for the lock is closed first and an empty one reopened after,
+      // for transaction() to commit.
+      client.transaction(async (tx) => {
+        await tx.exec('ROLLBACK');
+        try {
+          const results = await tx.exec(text);
+          return results.flatMap((result) => result.rows as Record<string, unknown>[]);
+        } catch (error) {
+          await tx.exec('ROLLBACK');
+          throw error;
+        } finally {
+          await tx.exec('BEGIN');
+        }
+      }),
     async close() {
       try {
         await client.close();

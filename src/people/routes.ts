@@ -19,6 +19,7 @@ import {
   pageSchema,
   problemSchema,
 } from '../server/http.ts';
+import type { Enqueue } from '../worker/index.ts';
 import { type MergeRecord, mergeHistory, mergePeople, showPerson, suggestMerges, unmergePeople } from './index.ts';
 
 /**
@@ -219,7 +220,12 @@ const toMerge = (m: MergeRecord) => ({
 
 const nameFor = (c: Context<AppEnv>, name: string | null) => (name === null || canSeeEmails(c) ? name : maskEmails(name));
 
-export function peopleRoutes() {
+export function peopleRoutes(options: { enqueue?: Enqueue | undefined } = {}) {
+  // The KPIs count people merged: a merge or unmerge asks the worker for a refresh. The change stands
+  // without it (the next sync refreshes too), so a queue that fails is logged, not answered as an error.
+  const refreshLater = (c: Context<AppEnv>) =>
+    options.enqueue?.('refresh-rollups').catch((error: unknown) => c.get('log').error({ err: error }, 'could not enqueue a rollup refresh'));
+
   return newRouter()
     .openapi(contributorsList, async (c) => {
       const { limit, cursor, q, bots, organisation } = c.req.valid('query');
@@ -376,11 +382,13 @@ export function peopleRoutes() {
     .openapi(merge, async (c) => {
       const { from, into, overrideSeparation } = c.req.valid('json');
       const record = await mergePeople(c.get('db'), from, into, { actor: actorOf(c.get('principal')), overrideSeparation: overrideSeparation ?? false });
+      await refreshLater(c);
       return c.json(toMerge(record), 201);
     })
     .openapi(unmerge, async (c) => {
       const body = c.req.valid('json') ?? {};
       const record = await unmergePeople(c.get('db'), { mergeId: BigInt(c.req.valid('param').id) }, { actor: actorOf(c.get('principal')), keepApart: body.keepApart ?? true });
+      await refreshLater(c);
       return c.json(toMerge(record), 200);
     });
 }

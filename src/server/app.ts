@@ -19,6 +19,7 @@ import { peopleRoutes } from '../people/routes.ts';
 import { SettingsError } from '../settings/index.ts';
 import { SourceError } from '../sources/contract.ts';
 import { sourceRoutes } from '../sources/routes.ts';
+import type { Enqueue } from '../worker/index.ts';
 import { docsPage } from './docs.ts';
 import { type AppEnv, defineRoute, jsonContent, newRouter, ProblemError, problemResponse } from './http.ts';
 import { webApp } from './web.ts';
@@ -32,6 +33,8 @@ export interface AppOptions extends AuthOptions {
   registry?: Registry;
   /** The built web app (default dist/web); served for every GET outside /api, /healthz and /metrics. */
   webRoot?: string;
+  /** The background worker's queue (src/worker): changes the KPI rollups must follow ask it for a refresh. */
+  enqueue?: Enqueue | undefined;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -129,7 +132,7 @@ export function createApp(options: AppOptions) {
   app.route(API_PREFIX, authRoutes(options));
   app.route(API_PREFIX, oidcRoutes(options));
   app.route(API_PREFIX, kpiRoutes());
-  app.route(API_PREFIX, peopleRoutes());
+  app.route(API_PREFIX, peopleRoutes({ enqueue: options.enqueue }));
   app.route(API_PREFIX, contributionRoutes());
   app.route(API_PREFIX, sourceRoutes());
 
