@@ -17,7 +17,7 @@ import { registerGitlabCommands } from './gitlab.ts';
 import { registerKpiCommands } from './kpi.ts';
 import { formatBytes, formatNumber, Progress, printJson, printTable, UsageError } from './output.ts';
 import { registerPeopleCommands } from './people.ts';
-import { registerServerCommands } from './server.ts';
+import { createDemoAdmin, registerServerCommands, serveDatabase } from './server.ts';
 import { registerSourceCommands } from './sources.ts';
 import { registerWorkerCommand } from './worker.ts';
 
@@ -53,43 +53,58 @@ program
   .description('Prepare the database (loading a demo community into an empty one) and show what is there.')
   .option('--no-demo', 'do not load demo data into an empty database')
   .option('--json', 'print the summary as JSON')
-  .action(async (options: { demo: boolean; json?: boolean }, command: Command) => {
+  .option('--serve', 'then serve the web app and the API on http://127.0.0.1:3000 (PORT to change), with an admin to sign in as when there is no user')
+  .action(async (options: { demo: boolean; json?: boolean; serve?: boolean }, command: Command) => {
     await withDatabase(command, async (db) => {
-      const [row] = await db.query<{ loaded: boolean }>('SELECT EXISTS (SELECT 1 FROM merge_requests) OR EXISTS (SELECT 1 FROM activities) AS loaded');
-      let loaded: ImportStats | undefined;
-      if (!row?.loaded && options.demo) {
-        const progress = new Progress('loading demo data');
-        loaded = await importNdjson(db, Readable.from(generateNdjsonLines(DEMO)), {
-          onProgress: ({ lines }) => progress.update({ done: lines, unit: 'records' }),
-        });
-        progress.done();
+      await prepare(db, options);
+      if (!options.serve) return;
+      const admin = await createDemoAdmin(db);
+      if (admin) {
+        process.stdout.write(
+          `\n${pc.bold('Sign in')} as ${admin.email} with the password ${pc.bold(admin.password)} (shown this once; \`tributary users\` manages accounts).\n`,
+        );
       }
-      // Dashboards read the KPI rollups: build them now rather than at the first look.
-      await refreshRollups(db);
-      const counts = await tableCounts(db);
-      if (options.json) {
-        printJson({ database: db.description, demoLoaded: Boolean(loaded), counts });
-        return;
-      }
-      if (loaded) {
-        process.stdout.write(`${pc.green('✓')} Loaded a demo community (seed "${DEMO.seed}") in ${loaded.seconds.toFixed(1)} s.\n`);
-      }
-      process.stdout.write(`${pc.bold('Tributary is ready.')} Data: ${db.description}\n\n`);
-      printTable(
-        counts.filter((c) => c.rows > 0),
-        ['table', 'rows'],
-      );
-      process.stdout.write(
-        `\nLook around:\n` +
-          `  npx tributary db info                          what is stored, table by table\n` +
-          `  npx tributary kpi list                         the KPIs; kpi show uwcc, kpi explain uwcc 2026-10\n` +
-          `  npx tributary report --month 2026-10           every KPI for a month, as Markdown with charts\n` +
-          `  npx tributary export --type merge_request      merge requests as NDJSON (docs/ndjson.md)\n` +
-          `  npx tributary import FILE                      load your own NDJSON\n` +
-          `  npx tributary --help                           every command\n`,
-      );
+      // Plain http on the loopback address only: the browser on this machine, nobody else.
+      await serveDatabase(command, db, { port: Number(process.env.PORT || 3000), host: '127.0.0.1', insecureCookies: true, allowedOrigins: [], worker: true });
     });
   });
+
+/** start's work: the demo community in an empty database, the rollups built, and a summary. */
+async function prepare(db: Database, options: { demo: boolean; json?: boolean }) {
+  const [row] = await db.query<{ loaded: boolean }>('SELECT EXISTS (SELECT 1 FROM merge_requests) OR EXISTS (SELECT 1 FROM activities) AS loaded');
+  let loaded: ImportStats | undefined;
+  if (!row?.loaded && options.demo) {
+    const progress = new Progress('loading demo data');
+    loaded = await importNdjson(db, Readable.from(generateNdjsonLines(DEMO)), {
+      onProgress: ({ lines }) => progress.update({ done: lines, unit: 'records' }),
+    });
+    progress.done();
+  }
+  // Dashboards read the KPI rollups: build them now rather than at the first look.
+  await refreshRollups(db);
+  const counts = await tableCounts(db);
+  if (options.json) {
+    printJson({ database: db.description, demoLoaded: Boolean(loaded), counts });
+    return;
+  }
+  if (loaded) {
+    process.stdout.write(`${pc.green('✓')} Loaded a demo community (seed "${DEMO.seed}") in ${loaded.seconds.toFixed(1)} s.\n`);
+  }
+  process.stdout.write(`${pc.bold('Tributary is ready.')} Data: ${db.description}\n\n`);
+  printTable(
+    counts.filter((c) => c.rows > 0),
+    ['table', 'rows'],
+  );
+  process.stdout.write(
+    `\nLook around:\n` +
+      `  npx tributary db info                          what is stored, table by table\n` +
+      `  npx tributary kpi list                         the KPIs; kpi show uwcc, kpi explain uwcc 2026-10\n` +
+      `  npx tributary report --month 2026-10           every KPI for a month, as Markdown with charts\n` +
+      `  npx tributary export --type merge_request      merge requests as NDJSON (docs/ndjson.md)\n` +
+      `  npx tributary import FILE                      load your own NDJSON\n` +
+      `  npx tributary --help                           every command\n`,
+  );
+}
 
 program
   .command('import')

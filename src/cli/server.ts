@@ -36,6 +36,48 @@ function asUsage<T>(work: () => Promise<T>): Promise<T> {
   });
 }
 
+export interface ServeCliOptions extends WorkerCliOptions {
+  port: number;
+  host: string;
+  insecureCookies?: boolean | undefined;
+  allowedOrigins: string[];
+  worker: boolean;
+}
+
+/** Serves the API and the web app on `db` until SIGINT or SIGTERM, with the background worker unless turned off. */
+export async function serveDatabase(command: Command, db: Database, options: ServeCliOptions): Promise<void> {
+  let oidc: ReturnType<typeof oidcOptionsFromEnv>;
+  try {
+    oidc = oidcOptionsFromEnv();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const worker = options.worker ? await startCliWorker(command, db, options) : undefined;
+  try {
+    await serveUntilSignalled(db, {
+      port: options.port,
+      host: options.host,
+      secureCookies: !options.insecureCookies,
+      allowedOrigins: options.allowedOrigins,
+      oidc,
+      enqueue: worker?.enqueue,
+    });
+  } finally {
+    // After HTTP (no request can enqueue any more), before the database closes.
+    await worker?.stop();
+  }
+}
+
+export const DEMO_ADMIN_EMAIL = 'admin@tributary.test';
+
+/** For `start --serve` on a database without users: an admin to sign in with, and its password (shown once). */
+export async function createDemoAdmin(db: Database): Promise<{ email: string; password: string } | undefined> {
+  if ((await listUsers(db)).length > 0) return undefined;
+  const password = generatePassword();
+  await createUser(db, { email: DEMO_ADMIN_EMAIL, name: 'Demo admin', role: 'admin', password });
+  return { email: DEMO_ADMIN_EMAIL, password };
+}
+
 export function registerServerCommands(program: Command, withDatabase: WithDatabase): void {
   const serve = program
     .command('serve')
@@ -52,22 +94,8 @@ export function registerServerCommands(program: Command, withDatabase: WithDatab
       if (options.insecureCookies && !isLoopback(options.host)) {
         throw new UsageError(`--insecure-cookies is for loopback development only; ${options.host} is not a loopback address`);
       }
-      let oidc: ReturnType<typeof oidcOptionsFromEnv>;
-      try {
-        oidc = oidcOptionsFromEnv();
-      } catch (error) {
-        throw new UsageError((error as Error).message);
-      }
       const allowedOrigins = [options.allowedOrigin ?? []].flat().flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
-      await withDatabase(command, async (db) => {
-        const worker = options.worker ? await startCliWorker(command, db, options) : undefined;
-        try {
-          await serveUntilSignalled(db, { port: options.port, host: options.host, secureCookies: !options.insecureCookies, allowedOrigins, oidc, enqueue: worker?.enqueue });
-        } finally {
-          // After HTTP (no request can enqueue any more), before the database closes.
-          await worker?.stop();
-        }
-      });
+      await withDatabase(command, (db) => serveDatabase(command, db, { ...options, allowedOrigins }));
     },
   );
 

@@ -180,3 +180,63 @@ describe(`tributary users, tokens and serve (${engineName})`, () => {
     assert.equal((await runTributary(['tokens', 'revoke', tokens[0]?.prefix as string], env)).code, 2);
   });
 });
+
+describe(`tributary start --serve, the README's first command (${engineName})`, () => {
+  let place: Awaited<ReturnType<typeof createTestDatabasePlace>>;
+  before(async () => {
+    place = await createTestDatabasePlace();
+  });
+  after(() => place.remove());
+
+  /** Runs `start --serve` until it serves, then returns its URL and output so far; `stop` sends SIGTERM and gives the exit code. */
+  async function startServing(env: Record<string, string>) {
+    const { DATABASE_URL: _ignored, TRIBUTARY_DATA_DIR: _alsoIgnored, ...inherited } = process.env;
+    const child = spawn(process.execPath, [bin, 'start', '--serve', '--no-demo'], { env: { ...inherited, ...env, PORT: '0', LOG_LEVEL: 'warn' } });
+    let stdout = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stdout += chunk));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`start --serve did not serve: ${stdout}`)), 90_000);
+      child.on('close', () => reject(new Error(`start --serve exited: ${stdout}`)));
+      child.stdout.on('data', () => {
+        const found = /serving on (http:\/\/\S+) /.exec(stdout)?.[1];
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      });
+    });
+    const stop = async () => {
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      child.kill('SIGTERM');
+      return closed;
+    };
+    return { url, output: () => stdout, stop };
+  }
+
+  test('serves the app on loopback with an admin made for the occasion, once; a second start keeps the accounts', async () => {
+    const env = { ...place.env, TRIBUTARY_SCRYPT_COST: '1024' };
+    const first = await startServing(env);
+    try {
+      const password = /as admin@tributary\.test with the password (\S+) /.exec(first.output())?.[1];
+      assert.ok(password, first.output());
+      assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      const login = await fetch(`${first.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@tributary.test', password }),
+      });
+      assert.equal(login.status, 200);
+      const page = await fetch(`${first.url}/`);
+      assert.match(page.headers.get('content-type') ?? '', /text\/html/, 'the web app (or the page saying how to build it)');
+    } finally {
+      assert.equal(await first.stop(), 0, first.output());
+    }
+    const second = await startServing(env);
+    try {
+      assert.doesNotMatch(second.output(), /with the password/, 'no second admin');
+    } finally {
+      assert.equal(await second.stop(), 0, second.output());
+    }
+  });
+});
