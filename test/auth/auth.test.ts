@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { createApiToken, createSession, findApiToken, findSession, revokeApiToken } from '../../src/auth/credentials.ts';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.ts';
 import { runTributary } from '../helpers/cli.ts';
@@ -211,7 +212,8 @@ describe(`tributary start --serve, the README's first command (${engineName})`, 
       child.kill('SIGTERM');
       return closed;
     };
-    return { url, output: () => stdout, stop };
+    // Colour codes (picocolors turns them on when CI is set) are not part of what a reader copies.
+    return { url, output: () => stripVTControlCharacters(stdout), stop };
   }
 
   test('serves the app on loopback with an admin made for the occasion, once; a second start keeps the accounts', async () => {
