@@ -1,6 +1,6 @@
-import { defineKpi, periodsRelation, pointsFrom, Query, toNumber } from '../kpi.ts';
+import { defineKpi, Query, toNumber } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
-import { openAt, openCandidatesSql } from './open-merge-requests.ts';
+import { openAt, openCounts, openSpansSql } from './open-merge-requests.ts';
 
 /** Community MR backlog: how many community merge requests are open at the end of each period. */
 export const communityMrBacklog = defineKpi({
@@ -22,14 +22,15 @@ export const communityMrBacklog = defineKpi({
   async series(context) {
     const q = new Query();
     const f = context.filters;
-    const rows = await context.session.query<{ key: string; open: unknown }>(
-      `WITH candidates AS MATERIALIZED (${openCandidatesSql(context, q)})
-       SELECT p.key, count(*) AS open
-         FROM ${periodsRelation(f.periods)} p JOIN candidates f ON ${openAt('p.end_at')}
-        GROUP BY p.key`,
+    const groups = await context.session.query<{ opened_before: unknown; open_through: unknown; n: unknown }>(
+      `SELECT s.opened_before, s.open_through, count(*) AS n FROM (${openSpansSql(context, q)}) s GROUP BY 1, 2`,
       q.params,
     );
-    return pointsFrom(f.periods, rows, (row) => ({ value: toNumber(row?.open) }));
+    const counts = openCounts(
+      f.periods,
+      groups.map((g) => ({ opened_before: toNumber(g.opened_before), open_through: toNumber(g.open_through), n: toNumber(g.n) })),
+    );
+    return f.periods.map((period, index) => ({ period: period.key, start: period.start, end: period.end, value: counts[index] ?? 0 }));
   },
   async explain(context, period) {
     const rows = await mergeRequestRows(
