@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Session } from '../db/connection.ts';
+import { addMonths } from '../db/time.ts';
 import type { Relations } from './rollups.ts';
 
 // Counts come back as numbers from PGlite and as strings from pg: KPI files convert them with this.
@@ -257,4 +258,49 @@ export function instantInPeriod(filters: Pick<ResolvedFilters, "grain"> & { peri
   const span = withinSpan(filters.periods, column);
   if (!unit) return `${withinPeriod(column, p)} AND ${span}`;
   return `date_trunc('${unit}', ${column} AT TIME ZONE 'UTC')::date = ${p}.start_date AND ${span}`;
+}
+
+/** Calendar periods follow each other (each starts where the one before ends): the ordinal helpers below need that. */
+function assertContiguous(periods: readonly Period[]) {
+  periods.forEach((period, index) => {
+    const before = periods[index - 1];
+    if (before && before.end !== period.start) throw new RangeError(`periods are not contiguous: ${before.key} ends ${before.end}, ${period.key} starts ${period.start}`);
+  });
+}
+
+/**
+ * For calendar periods: SQL giving the ordinal (1-based, as periodsRelation numbers them) of the period an
+ * instant or date column falls in, or null outside the range. One width_bucket per row over the periods'
+ * starts, where a join met every row with every period (a year of months: twelve range tests per row).
+ */
+export function periodOrdinal(q: Query, periods: readonly Period[], kind: 'instant' | 'month'): (column: string) => string {
+  assertContiguous(periods);
+  const cast = kind === 'instant' ? '::timestamptz' : '::date';
+  const at = (day: string) => (kind === 'instant' ? `${day}T00:00:00Z` : day);
+  const starts = q.param(
+    periods.map((p) => at(p.start)),
+    `${cast}[]`,
+  );
+  const end = q.param(at(periods.at(-1)?.end ?? '1970-01-01'), cast);
+  return (column) => `CASE WHEN ${column} < ${end} THEN nullif(width_bucket(${column}, ${starts}), 0) END`;
+}
+
+/**
+ * For calendar periods and a look-back of `months` whole months ending at each period's end: SQL for the
+ * first and last ordinals of the periods whose window holds a month (a month rollup's first day), so that
+ * `generate_series(first, last)` lists them. A month m is in period i's window ⇔ end_i − months ≤ m < end_i;
+ * both bounds grow with i, so the periods are those after the ends at or before m, up to the last whose
+ * window starts at or before m. The range is empty (first > last) for a month in no window.
+ */
+export function windowOrdinals(q: Query, periods: readonly Period[], months: number): { first: (month: string) => string; last: (month: string) => string } {
+  assertContiguous(periods);
+  const ends = q.param(
+    periods.map((p) => p.end),
+    '::date[]',
+  );
+  const starts = q.param(
+    periods.map((p) => addMonths(p.end, -months)),
+    '::date[]',
+  );
+  return { first: (month) => `(width_bucket(${month}, ${ends}) + 1)`, last: (month) => `width_bucket(${month}, ${starts})` };
 }

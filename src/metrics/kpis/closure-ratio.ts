@@ -1,5 +1,5 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodsRelation, pointsFrom, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
-import { explanation, mergeRequestRows, } from './explain-helpers.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, periodOrdinal, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
+import { explanation, mergeRequestRows } from './explain-helpers.ts';
 
 /** The instant an MR stopped being open: merged, or closed without merging. */
 const closedAt = 'coalesce(f.merged_at, f.closed_at)';
@@ -28,23 +28,31 @@ export const closureRatio = defineKpi({
     const first = q.param(f.periods[0]?.start ?? f.from);
     const last = q.param(f.periods.at(-1)?.end ?? f.to);
     const inRange = (column: string) => `(${column} >= (${first}::date::timestamp AT TIME ZONE 'UTC') AND ${column} < (${last}::date::timestamp AT TIME ZONE 'UTC'))`;
-    const rows = await context.session.query<{ key: string; opened: unknown; closed: unknown; merged: unknown }>(
+    const ordinal = periodOrdinal(q, f.periods, 'instant');
+    // Each MR counted in the period it was opened in and the one it ended in, by ordinal: no MR × period join.
+    const rows = await context.session.query<{ ordinal: unknown; opened: unknown; closed: unknown; merged: unknown }>(
       `WITH mrs AS MATERIALIZED (
          SELECT f.created_at, f.merged_at, ${closedAt} AS ended_at FROM ${context.relations.mergeRequests} f
           WHERE f.created_at IS NOT NULL AND ${inProjects(q, f, 'f')} AND ${inPopulation(f, 'f')} AND ${inOrganisation(q, f, 'f')}
             AND (${inRange('f.created_at')} OR ${inRange('f.merged_at')} OR ${inRange('f.closed_at')}))
-       SELECT p.key, count(*) FILTER (WHERE ${withinPeriod('f.created_at')}) AS opened,
-              count(*) FILTER (WHERE ${withinPeriod('f.ended_at')}) AS closed,
-              count(*) FILTER (WHERE ${withinPeriod('f.merged_at')}) AS merged
-         FROM ${periodsRelation(f.periods)} p JOIN mrs f ON (${withinPeriod('f.created_at')}) OR (${withinPeriod('f.ended_at')})
-        GROUP BY p.key`,
+       SELECT x.ordinal, sum(x.opened) AS opened, sum(x.closed) AS closed, sum(x.merged) AS merged
+         FROM (SELECT ${ordinal('f.created_at')} AS ordinal, 1 AS opened, 0 AS closed, 0 AS merged FROM mrs f
+               UNION ALL
+               SELECT ${ordinal('f.ended_at')}, 0, 1, (f.merged_at IS NOT NULL)::int FROM mrs f) x
+        WHERE x.ordinal IS NOT NULL
+        GROUP BY x.ordinal`,
       q.params,
     );
-    return pointsFrom(f.periods, rows, (row) => {
+    const byOrdinal = new Map(rows.map((row) => [toNumber(row.ordinal), row]));
+    return f.periods.map((period, index) => {
+      const row = byOrdinal.get(index + 1);
       const opened = toNumber(row?.opened);
       const closed = toNumber(row?.closed);
       const merged = toNumber(row?.merged);
       return {
+        period: period.key,
+        start: period.start,
+        end: period.end,
         value: opened === 0 ? null : rounded((100 * closed) / opened),
         values: { opened, closed, merged, 'closed unmerged': closed - merged },
         basis: opened,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query, windowOrdinals } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 import { bucketCase, bucketPoints } from './segments.ts';
 
@@ -16,14 +16,22 @@ const parameters = z.strictObject({
 });
 type Parameters = z.infer<typeof parameters>;
 
-/** Per (period, person): merged MRs in the window of `windowMonths` months ending at the period's end. */
+/**
+ * Per (period, person): merged MRs in the window of `windowMonths` months ending at the period's end. Each
+ * month row is listed once per period whose window holds it (windowOrdinals), not tested against every period.
+ */
 function statusSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   const f = context.filters;
-  const window = q.param(context.parameters.windowMonths, '::int');
+  const { windowMonths } = context.parameters;
+  const windows = windowOrdinals(q, periods, windowMonths);
+  const first = q.param(periods[0]?.end ?? f.to, '::date');
+  const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
   return `(SELECT p.key, am.canonical_id, sum(am.merged) AS merged
-      FROM ${periodsRelation(periods)} p
-      JOIN ${context.relations.authorMonths} am ON am.month >= (p.end_date - make_interval(months => ${window}))::date AND am.month < p.end_date
-     WHERE am.merged > 0 AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
+      FROM ${context.relations.authorMonths} am
+      CROSS JOIN LATERAL generate_series(${windows.first('am.month')}, ${windows.last('am.month')}) AS o(ordinal)
+      JOIN ${periodsRelation(periods)} p ON p.ordinal = o.ordinal
+     WHERE am.merged > 0 AND am.month >= (${first} - make_interval(months => ${q.param(windowMonths, '::int')}))::date AND am.month < ${last}
+       AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}
      GROUP BY p.key, am.canonical_id)`;
 }
 
