@@ -3,6 +3,7 @@ import type { Database, Session } from '../db/connection.ts';
 import { toNumber } from '../db/connection.ts';
 import { affiliationAtSql, type ClassificationRules, classificationRulesSchema, classificationSql } from '../people/index.ts';
 import { readSetting, writeSetting } from '../settings/index.ts';
+import { businessTimeSql } from './kpis/business-days.ts';
 
 /**
  * The KPI rollups: what every KPI reads instead of the raw tables.
@@ -245,7 +246,10 @@ export function reviewRequestsSql(rules: ClassificationRules, mergeRequests: str
     SELECT rq.merge_request_id, rq.project_id, rq.reviewer_id, rv.canonical_id AS reviewer_canonical_id, rv.class AS reviewer_class,
            rq.requested_at, min(rs.at) AS responded_at,
            f.canonical_id AS author_canonical_id, f.class AS author_class, f.organisation_id, f.created_at AS opened_at,
-           coalesce(f.merged_at, f.closed_at) AS ended_at
+           coalesce(f.merged_at, f.closed_at) AS ended_at,
+           ${businessTimeSql('rq.requested_at', null)} AS requested_business_days,
+           CASE WHEN coalesce(min(rs.at), f.merged_at, f.closed_at) IS NOT NULL
+                THEN ${businessTimeSql('greatest(rq.requested_at, coalesce(min(rs.at), f.merged_at, f.closed_at))', null)} END AS until_business_days
       FROM requests rq
       JOIN reviewers rv ON rv.person_id = rq.reviewer_id AND rv.at = rq.requested_at
       LEFT JOIN ${mergeRequests} f ON f.merge_request_id = rq.merge_request_id
@@ -273,7 +277,7 @@ const ACTIVITY_SPAN_COLUMNS = 'canonical_id, project_id, kind, class, organisati
 const PERSON_MONTH_COLUMNS = 'month, canonical_id, class, organisation_id, project_ids, activities, first_at, last_at';
 const PERSON_SPAN_COLUMNS = 'canonical_id, project_id, class, organisation_id, activities, first_at, last_at';
 const REVIEW_REQUEST_COLUMNS =
-  'merge_request_id, project_id, reviewer_id, reviewer_canonical_id, reviewer_class, requested_at, responded_at, author_canonical_id, author_class, organisation_id, opened_at, ended_at';
+  'merge_request_id, project_id, reviewer_id, reviewer_canonical_id, reviewer_class, requested_at, responded_at, author_canonical_id, author_class, organisation_id, opened_at, ended_at, requested_business_days, until_business_days';
 
 export function rulesDigest(rules: ClassificationRules): string {
   return createHash('sha256').update(JSON.stringify(rules)).digest('hex').slice(0, 16);

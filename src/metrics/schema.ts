@@ -1,4 +1,4 @@
-import { bigint, boolean, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, date, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // The KPI rollups: everything a dashboard reads, derived from the raw tables by src/metrics/rollups.ts
 // and kept current from the change queue (`kpi_changes`) that database triggers fill. Each table is the
@@ -42,6 +42,8 @@ export const kpiMergeRequests = pgTable(
   (t) => [
     index('kpi_merge_requests_merged').on(t.mergedAt),
     index('kpi_merge_requests_created').on(t.createdAt),
+    // Covers the opened-in-a-period questions (closure ratio, time to first response) for a population, index-only.
+    index('kpi_merge_requests_opened').on(t.class, t.createdAt, t.firstResponseAt, t.mergedAt, t.closedAt, t.projectId, t.organisationId),
     index('kpi_merge_requests_closed').on(t.closedAt),
     // Covers the open-at questions (OCMA, backlog) for a population: index-only, the class's rows side by side.
     index('kpi_merge_requests_open_until').on(t.class, t.openUntil, t.createdAt, t.projectId, t.organisationId),
@@ -180,6 +182,11 @@ export const kpiReviewRequests = pgTable(
     organisationId: ref('organisation_id'),
     openedAt: at('opened_at'),
     endedAt: at('ended_at'),
+    // Business days (weekdays, no public holidays) from 1970 to the request, and to when it stopped
+    // waiting (the response, else the MR's merge or close; null while neither happened): the SLO without a
+    // holiday calendar subtracts the two instead of computing them for every request it reads.
+    requestedBusinessDays: doublePrecision('requested_business_days').notNull(),
+    untilBusinessDays: doublePrecision('until_business_days'),
   },
   (t) => [
     primaryKey({ columns: [t.mergeRequestId, t.reviewerId, t.requestedAt] }),

@@ -11,7 +11,7 @@ import Holidays from 'date-holidays';
 export function businessTimeSql(instant: string, holidays: string | null): string {
   const day = `(${instant} AT TIME ZONE 'UTC')::date`;
   const n = `(${day} - DATE '1970-01-05')`;
-  const fraction = `extract(epoch FROM ${instant} - (${day}::timestamp AT TIME ZONE 'UTC'))::float8 / 86400`;
+  const fraction = `date_part('epoch', ${instant} - (${day}::timestamp AT TIME ZONE 'UTC')) / 86400`;
   if (holidays === null) return `(((${n} / 7) * 5 + least(${n} % 7, 5))::float8 + CASE WHEN ${n} % 7 < 5 THEN ${fraction} ELSE 0 END)`;
   return `(((${n} / 7) * 5 + least(${n} % 7, 5))::float8
     - (SELECT count(*) FROM unnest(${holidays}) h WHERE h < ${day})::float8

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query, windowOrdinals } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 import { bucketPoints } from './segments.ts';
 
@@ -29,6 +29,9 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
   const w = `(p.end_date - ${window})::date`;
   const v = `(p.end_date - 2 * ${window})::date`;
+  // Each month row is listed under the periods whose window (W) or window and the one before (V ∪ W) holds it.
+  const inWindow = windowOrdinals(q, periods, windowMonths);
+  const inEither = windowOrdinals(q, periods, 2 * windowMonths);
   const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
   return `history AS MATERIALIZED (
       SELECT am.canonical_id, am.month, sum(am.merged)::int AS merged FROM ${context.relations.authorMonths} am
@@ -37,10 +40,11 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
     firsts AS MATERIALIZED (SELECT canonical_id, min(month) AS first_month FROM history GROUP BY canonical_id),
     periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
     recent AS MATERIALIZED (
-      SELECT p.ordinal, h.canonical_id, sum(h.merged) FILTER (WHERE h.month >= p.w_start)::int AS in_window, bool_or(h.month < p.w_start) AS in_previous
-        FROM periods p JOIN history h ON h.month >= p.v_start AND h.month < p.end_date
+      SELECT o.ordinal, h.canonical_id, sum(h.merged) FILTER (WHERE o.ordinal <= ${inWindow.last('h.month')})::int AS in_window,
+             bool_or(o.ordinal > ${inWindow.last('h.month')}) AS in_previous
+        FROM history h CROSS JOIN LATERAL generate_series(${inEither.first('h.month')}, ${inEither.last('h.month')}) AS o(ordinal)
        WHERE h.month >= (${first}::date - 2 * ${window})::date
-       GROUP BY p.ordinal, h.canonical_id),
+       GROUP BY o.ordinal, h.canonical_id),
     milestone_months AS MATERIALIZED (
       SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*)::int AS n
         FROM ${context.relations.mergeRequests} f
@@ -50,9 +54,9 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
        GROUP BY 1, 2, 3),
     by_milestone AS MATERIALIZED (
       SELECT m.ordinal, m.canonical_id, max(m.n) AS most, count(*) AS milestones
-        FROM (SELECT p.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
-                FROM periods p JOIN milestone_months mm ON mm.month >= p.w_start AND mm.month < p.end_date
-               GROUP BY p.ordinal, mm.canonical_id, mm.milestone_id) m
+        FROM (SELECT o.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
+                FROM milestone_months mm CROSS JOIN LATERAL generate_series(${inWindow.first('mm.month')}, ${inWindow.last('mm.month')}) AS o(ordinal)
+               GROUP BY o.ordinal, mm.canonical_id, mm.milestone_id) m
        GROUP BY m.ordinal, m.canonical_id)`;
 }
 

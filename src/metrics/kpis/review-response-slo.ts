@@ -32,7 +32,7 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
   // kpi_review_requests carries its MR's author and dates under the names the shared filters expect.
   const requests = `(SELECT rr.*, rr.author_class AS class, rr.author_canonical_id AS canonical_id FROM ${context.relations.reviewRequests} rr)`;
   return `WITH requests AS MATERIALIZED (
-      SELECT p.key, rr.merge_request_id, rr.reviewer_canonical_id, rr.requested_at, rr.responded_at,
+      SELECT p.key, rr.merge_request_id, rr.reviewer_canonical_id, rr.requested_at, rr.responded_at, rr.requested_business_days, rr.until_business_days,
              greatest(rr.requested_at, coalesce(rr.responded_at, rr.ended_at, now())) AS until_at,
              rr.class AS author_class, rr.canonical_id AS author_canonical_id,
              date_trunc('month', rr.opened_at AT TIME ZONE 'UTC')::date AS opened_month,
@@ -51,7 +51,12 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
     -- Materialised so that each request's business days are computed once, not once per reference.
     measured AS MATERIALIZED (
       SELECT s.*, CASE s.segment WHEN 'team' THEN ${q.param(parameters.teamSlo)}::float8 WHEN 'leading' THEN ${q.param(parameters.leadingSlo)}::float8 END AS slo,
-             ${businessTimeSql('s.until_at', holidays)} - ${businessTimeSql('s.requested_at', holidays)} AS business_days
+             ${
+               holidays === null
+                 ? // Without holidays the rollup holds both ends, but for requests still waiting (measured to now).
+                   `coalesce(s.until_business_days, ${businessTimeSql('s.until_at', null)}) - s.requested_business_days`
+                 : `${businessTimeSql('s.until_at', holidays)} - ${businessTimeSql('s.requested_at', holidays)}`
+             } AS business_days
         FROM segmented s)
     SELECT m.*, CASE WHEN m.slo IS NULL THEN 'none' WHEN m.business_days >= m.slo THEN 'missed' WHEN m.responded_at IS NOT NULL THEN 'met' ELSE 'pending' END AS status
       FROM measured m`;

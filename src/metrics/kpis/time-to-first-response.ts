@@ -3,7 +3,7 @@ import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 // Hours from opening to the first response; a response dated before the opening (clock skew, a source's
 // review date) counts as immediate rather than negative. Null when there was no response (greatest() alone would say 0).
-const responseHours = 'CASE WHEN f.first_response_at IS NOT NULL THEN greatest(extract(epoch FROM f.first_response_at - f.created_at) / 3600, 0) END';
+const responseHours = `CASE WHEN f.first_response_at IS NOT NULL THEN greatest(date_part('epoch', f.first_response_at - f.created_at) / 3600, 0) END`;
 
 /** Time to first response: the median wait of MRs opened in the period for someone else to respond. */
 export const timeToFirstResponse = defineKpi({

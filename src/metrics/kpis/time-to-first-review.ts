@@ -3,7 +3,7 @@ import { explanation, mergeRequestRows, } from './explain-helpers.ts';
 
 // Hours from ready to the first team response; a team note on the draft counts as an immediate review.
 // (greatest() ignores nulls, so an unanswered MR is kept null explicitly.)
-const waitHours = `CASE WHEN f.first_team_review_at IS NOT NULL THEN greatest(0, extract(epoch FROM f.first_team_review_at - f.ready_at) / 3600) END`;
+const waitHours = `CASE WHEN f.first_team_review_at IS NOT NULL THEN greatest(0, date_part('epoch', f.first_team_review_at - f.ready_at) / 3600) END`;
 
 /** Time to first review: how long community MRs wait for a team member once ready for review. */
 export const timeToFirstReview = defineKpi({
