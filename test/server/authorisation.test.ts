@@ -66,6 +66,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/merge-requests': { allowed: READERS, status: 200, request: () => ({ path: '/api/v1/merge-requests?limit=20' }) },
   'GET /api/v1/sources': { allowed: READERS, status: 200, request: () => ({ path: '/api/v1/sources' }) },
   'POST /api/v1/sources/{name}/sync': { allowed: PEOPLE_WRITERS, status: 202, request: () => ({ path: '/api/v1/sources/demo/sync' }) },
+  'GET /api/v1/people/roster': { allowed: READERS, status: 200, request: () => ({ path: '/api/v1/people/roster?limit=20' }) },
   'GET /api/v1/people/merge-suggestions': { allowed: PEOPLE_WRITERS, status: 200, request: () => ({ path: '/api/v1/people/merge-suggestions?limit=5' }) },
   'GET /api/v1/people/merges': { allowed: PEOPLE_WRITERS, status: 200, request: () => ({ path: '/api/v1/people/merges' }) },
   'POST /api/v1/people/merges': {
