@@ -127,12 +127,13 @@ export async function listApiTokens(session: Session, userId?: bigint): Promise<
   return session.query<ApiToken>(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE $1::int8 IS NULL OR user_id = $1::int8 ORDER BY id`, [userId?.toString() ?? null]);
 }
 
-/** Revokes a token by id or prefix; an already revoked one is not found. */
-export async function revokeApiToken(session: Session, idOrPrefix: string): Promise<ApiToken> {
+/** Revokes a token by id or prefix (only among `userId`'s tokens when given); an already revoked one is not found. */
+export async function revokeApiToken(session: Session, idOrPrefix: string, userId?: bigint): Promise<ApiToken> {
   const byId = /^\d{1,19}$/.test(idOrPrefix);
   const [row] = await session.query<ApiToken>(
-    `UPDATE api_tokens SET revoked_at = now() WHERE ${byId ? 'id = $1::int8' : 'prefix = $1'} AND revoked_at IS NULL RETURNING ${TOKEN_COLUMNS}`,
-    [idOrPrefix],
+    `UPDATE api_tokens SET revoked_at = now()
+      WHERE ${byId ? 'id = $1::int8' : 'prefix = $1'} AND revoked_at IS NULL AND ($2::int8 IS NULL OR user_id = $2::int8) RETURNING ${TOKEN_COLUMNS}`,
+    [idOrPrefix, userId?.toString() ?? null],
   );
   if (!row) throw new AuthError('not_found', `no active API token ${JSON.stringify(idOrPrefix)}`, 'id');
   return row;

@@ -21,15 +21,18 @@ export const PERMISSIONS = [
   'people:write',
   // Ask a source to sync now.
   'sources:sync',
-  // Users, API tokens, settings.
+  // Your own API tokens (list, create, revoke): every signed-in user; among token scopes only `admin`, so a
+  // token cannot mint tokens that outlive it.
+  'account',
+  // Users, everyone's API tokens, settings.
   'admin',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  viewer: ['public', 'read'],
-  coach: ['public', 'read', 'emails', 'triage'],
-  manager: ['public', 'read', 'emails', 'triage', 'people:write', 'sources:sync'],
+  viewer: ['public', 'read', 'account'],
+  coach: ['public', 'read', 'emails', 'triage', 'account'],
+  manager: ['public', 'read', 'emails', 'triage', 'people:write', 'sources:sync', 'account'],
   admin: PERMISSIONS,
 };
 

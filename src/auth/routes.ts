@@ -6,7 +6,7 @@ import { type ApiToken, createApiToken, createSession, csrfTokenOf, listApiToken
 import { type AuthOptions, clientAddress, cookieNames } from './middleware.ts';
 import { generatePassword, verifyNothing, verifyPassword } from './passwords.ts';
 import { PERMISSIONS, ROLES, SCOPES } from './roles.ts';
-import { type AuthError, createUser, findUserByEmail, listUsers, type User } from './users.ts';
+import { type AuthError, createUser, findUserByEmail, listUsers, type User, updateUser } from './users.ts';
 
 /** Failed logins allowed per address and per account in the window before answering 429. */
 export const LOGIN_FAILURES_ALLOWED = 5;
@@ -143,6 +143,67 @@ const usersCreate = defineRoute('admin', {
   },
 });
 
+const usersUpdate = defineRoute('admin', {
+  method: 'patch',
+  path: '/users/{id}',
+  tags: ['users'],
+  summary: "Change a user's name or role, or disable (ending their sessions and tokens) or enable them",
+  request: {
+    params: z.object({ id: idParam('id', 'The user id') }),
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .strictObject({
+              name: z.string().trim().min(1).max(200).optional(),
+              role: z.enum(ROLES).optional(),
+              disabled: z.boolean().optional(),
+            })
+            .refine((change) => Object.values(change).some((v) => v !== undefined), 'name, role or disabled'),
+        },
+      },
+    },
+  },
+  responses: {
+    200: jsonContent(userSchema, 'The user as changed'),
+    404: problem('No such user'),
+    409: problem('You cannot disable or demote yourself, nor leave no enabled admin'),
+  },
+});
+
+const tokenCreateBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+  expiresInDays: z.number().int().min(1).max(3650).optional(),
+});
+
+const ownTokensList = defineRoute('account', {
+  method: 'get',
+  path: '/account/tokens',
+  tags: ['account'],
+  summary: 'Your API tokens, revoked and expired ones included (never the secret)',
+  responses: { 200: jsonContent(z.object({ items: z.array(tokenSchema) }), 'Your tokens, newest first') },
+});
+
+const ownTokensCreate = defineRoute('account', {
+  method: 'post',
+  path: '/account/tokens',
+  tags: ['account'],
+  summary: 'Make an API token for yourself; the secret is in this response only. It acts within both its scopes and your role',
+  request: { body: { required: true, content: { 'application/json': { schema: tokenCreateBody } } } },
+  responses: { 201: jsonContent(z.object({ token: z.string(), record: tokenSchema }), 'Created: keep `token`, it is not shown again') },
+});
+
+const ownTokensRevoke = defineRoute('account', {
+  method: 'delete',
+  path: '/account/tokens/{id}',
+  tags: ['account'],
+  summary: 'Revoke one of your API tokens',
+  request: { params: z.object({ id: idParam('id', 'The token id') }) },
+  responses: { 200: jsonContent(tokenSchema, 'Revoked'), 404: problem('You have no such active token') },
+});
+
 const tokensList = defineRoute('admin', {
   method: 'get',
   path: '/tokens',
@@ -252,6 +313,39 @@ export function authRoutes(options: AuthOptions) {
       const generatedPassword = input.password === undefined ? generatePassword() : null;
       const user = await createUser(c.get('db'), { ...input, password: input.password ?? (generatedPassword as string) });
       return c.json({ user: toUser(user), generatedPassword }, 201);
+    })
+    .openapi(usersUpdate, async (c) => {
+      const principal = c.get('principal');
+      const actorId = principal.kind === 'anonymous' ? undefined : principal.user.id;
+      const user = await updateUser(c.get('db'), BigInt(c.req.valid('param').id), c.req.valid('json'), actorId);
+      c.get('log').info({ event: 'user_changed', userId: user.id.toString(), change: Object.keys(c.req.valid('json')) }, 'user changed');
+      return c.json(toUser(user), 200);
+    })
+    .openapi(ownTokensList, async (c) => {
+      const principal = c.get('principal');
+      if (principal.kind === 'anonymous') throw new ProblemError(401, 'sign in first');
+      const tokens = await listApiTokens(c.get('db'), principal.user.id);
+      return c.json({ items: tokens.reverse().map(toToken) }, 200);
+    })
+    .openapi(ownTokensCreate, async (c) => {
+      const input = c.req.valid('json');
+      const principal = c.get('principal');
+      if (principal.kind === 'anonymous') throw new ProblemError(401, 'sign in first');
+      // The admin scope grants nothing more than the role to anyone else: refuse it rather than mislead.
+      if (input.scopes.includes('admin') && principal.user.role !== 'admin') {
+        throw new ProblemError(400, 'scopes: the admin scope needs the admin role', { errors: [{ field: 'scopes', in: 'json', message: 'the admin scope needs the admin role' }] });
+      }
+      const expiresAt = input.expiresInDays ? new Date(Date.now() + input.expiresInDays * 86_400_000) : undefined;
+      const { token, record } = await createApiToken(c.get('db'), { userId: principal.user.id, name: input.name, scopes: input.scopes, expiresAt });
+      c.get('log').info({ event: 'token_created', tokenId: record.id.toString() }, 'API token created');
+      return c.json({ token, record: toToken(record) }, 201);
+    })
+    .openapi(ownTokensRevoke, async (c) => {
+      const principal = c.get('principal');
+      if (principal.kind === 'anonymous') throw new ProblemError(401, 'sign in first');
+      const record = await revokeApiToken(c.get('db'), c.req.valid('param').id, principal.user.id);
+      c.get('log').info({ event: 'token_revoked', tokenId: record.id.toString() }, 'API token revoked');
+      return c.json(toToken(record), 200);
     })
     .openapi(tokensList, async (c) => c.json({ items: (await listApiTokens(c.get('db'))).map(toToken) }, 200))
     .openapi(tokensCreate, async (c) => {

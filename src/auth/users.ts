@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Session } from '../db/connection.ts';
+import type { Database, Session } from '../db/connection.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from './passwords.ts';
 import { ROLES, type Role } from './roles.ts';
 
@@ -79,4 +79,50 @@ export async function findUserForOidc(session: Session, issuer: string, subject:
     [issuer, subject, email],
   );
   return linked;
+}
+
+export interface UserChange {
+  name?: string | undefined;
+  role?: Role | undefined;
+  /** true disables the account (and ends its sessions and tokens); false enables it again. */
+  disabled?: boolean | undefined;
+}
+
+/**
+ * Changes a user's name, role or whether they may sign in, in one transaction. `actorId` is the admin
+ * asking: they may not disable or demote themselves, and no change may leave no enabled admin (both
+ * would lock the administration out). Disabling ends the account's sessions and API tokens at once; enabling
+ * it again gives none back.
+ */
+export async function updateUser(db: Database, id: bigint, change: UserChange, actorId?: bigint): Promise<User> {
+  const name = change.name?.trim();
+  if (change.name !== undefined && !name) throw new AuthError('invalid', 'name: must not be empty', 'name');
+  if (change.role !== undefined && !(ROLES as readonly string[]).includes(change.role)) throw new AuthError('invalid', `role: one of ${ROLES.join(', ')}`, 'role');
+  return db.transaction(async (tx) => {
+    // Serialises changes to admins: two admins demoting each other at once must not leave none.
+    await tx.query('LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE');
+    const [current] = await tx.query<User>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id.toString()]);
+    if (!current) throw new AuthError('not_found', `no user with id ${id}`, 'id');
+    const self = actorId !== undefined && actorId === current.id;
+    if (self && change.disabled === true) throw new AuthError('conflict', 'disabled: you cannot disable your own account', 'disabled');
+    if (self && change.role !== undefined && change.role !== 'admin' && current.role === 'admin') {
+      throw new AuthError('conflict', 'role: you cannot take the admin role from yourself; ask another admin', 'role');
+    }
+    const losesAdmin = current.role === 'admin' && !current.disabledAt && ((change.role !== undefined && change.role !== 'admin') || change.disabled === true);
+    if (losesAdmin) {
+      const [others] = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id <> $1`, [id.toString()]);
+      if ((others?.n ?? 0) === 0) throw new AuthError('conflict', `${change.disabled ? 'disabled' : 'role'}: this is the last enabled admin`, change.disabled ? 'disabled' : 'role');
+    }
+    const [updated] = await tx.query<User>(
+      `UPDATE users SET name = coalesce($2, name), role = coalesce($3, role),
+              disabled_at = CASE WHEN $4::boolean IS NULL THEN disabled_at WHEN $4 THEN coalesce(disabled_at, now()) ELSE NULL END
+        WHERE id = $1 RETURNING ${USER_COLUMNS}`,
+      [id.toString(), name ?? null, change.role ?? null, change.disabled ?? null],
+    );
+    if (change.disabled === true && !current.disabledAt) {
+      await tx.query('UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id.toString()]);
+      await tx.query('UPDATE api_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [id.toString()]);
+    }
+    return updated as User;
+  });
 }

@@ -65,6 +65,8 @@ export {
   type GroupMemberPayload,
   importGitlabTeam,
   importRosterCsv,
+  listRoster,
+  type RosterEntry,
   type RosterImportOptions,
   type RosterImportStats,
   rosterAt,

@@ -443,3 +443,93 @@ export async function rosterAt(session: Session, at: string = today()): Promise<
     [at],
   );
 }
+
+export interface RosterEntry {
+  /** The canonical person. */
+  personId: bigint;
+  key: string;
+  name: string | null;
+  /** Their username on a forge (GitLab's first), if the group has one. */
+  username: { platform: string; value: string } | null;
+  title: string | null;
+  department: string | null;
+  validFrom: string | null;
+  validTo: string | null;
+  source: string;
+  roles: { role: string; specialty?: string }[];
+  /** The specialty when the membership has the coach role, else null. */
+  coach: string | null;
+  capacity: number | null;
+  /** Open MRs with anyone of the person's group as reviewer; counted for coaches only (null otherwise). */
+  openReviews: number | null;
+  /** The out-of-office period covering `at`, if any. */
+  outOfOffice: { validFrom: string; validTo: string | null; note: string | null } | null;
+  /** Forge groups the person belongs to on `at`. */
+  groups: { platform: string; group: string; accessLevel: number | null; validFrom: string | null }[];
+  /** The sort key (lower-case name, else key), for keyset paging. */
+  sort: string;
+}
+
+/**
+ * The team on `at` (default today), one entry per canonical person (their latest membership open then),
+ * with the coach role, capacity, the out-of-office period and the forge groups of that day, by name.
+ * Canonical persons are found by walking `merged_into` up from the members and down again (both
+ * indexed), so the cost follows the team's size, not the number of people. `after` is the (sort, id)
+ * of the last entry of the previous page; `limit` entries at most come back (one more tells there is more).
+ */
+export async function listRoster(
+  session: Session,
+  options: { at?: string; q?: string; coaches?: boolean; after?: readonly [string, string]; limit?: number } = {},
+): Promise<RosterEntry[]> {
+  const at = options.at ?? today();
+  if (!isDay(at)) throw new PeopleError('invalid', `at must be a date (YYYY-MM-DD), got ${JSON.stringify(at)}`);
+  const rows = await session.query<Omit<RosterEntry, 'openReviews'> & { openReviews: number | null }>(
+    `WITH RECURSIVE open AS MATERIALIZED (
+       SELECT t.* FROM team_memberships t
+        WHERE (t.valid_from IS NULL OR t.valid_from <= $1::date) AND (t.valid_to IS NULL OR $1::date < t.valid_to)),
+     up(person_id, id, depth) AS (
+       SELECT DISTINCT person_id, person_id, 0 FROM open
+       UNION ALL
+       SELECT up.person_id, p.merged_into, up.depth + 1 FROM up JOIN people p ON p.id = up.id WHERE p.merged_into IS NOT NULL AND up.depth < 64),
+     canon AS MATERIALIZED (SELECT DISTINCT ON (person_id) person_id, id AS canonical_id FROM up ORDER BY person_id, depth DESC),
+     members AS MATERIALIZED (
+       SELECT DISTINCT ON (c.canonical_id) c.canonical_id, o.title, o.department, o.roles, o.capacity, o.valid_from, o.valid_to, o.source,
+              (SELECT r->>'specialty' FROM jsonb_array_elements(o.roles) r WHERE r->>'role' = 'coach' LIMIT 1) AS coach,
+              EXISTS (SELECT 1 FROM jsonb_array_elements(o.roles) r WHERE r->>'role' = 'coach') AS is_coach
+         FROM open o JOIN canon c ON c.person_id = o.person_id
+        ORDER BY c.canonical_id, o.valid_from DESC NULLS LAST, o.id),
+     down(canonical_id, person_id) AS (
+       SELECT canonical_id, canonical_id FROM members
+       UNION ALL
+       SELECT d.canonical_id, p.id FROM down d JOIN people p ON p.merged_into = d.person_id),
+     listed AS (
+       SELECT m.*, p.key, p.name, lower(coalesce(p.name, p.key)) AS sort
+         FROM members m JOIN people p ON p.id = m.canonical_id
+        WHERE ($2::text IS NULL OR lower(coalesce(p.name, '')) LIKE '%' || $2 || '%'
+               OR EXISTS (SELECT 1 FROM down d JOIN identities i ON i.person_id = d.person_id
+                           WHERE d.canonical_id = m.canonical_id AND i.kind = 'username' AND i.value_normalised LIKE '%' || $2 || '%'))
+          AND (NOT $3 OR m.is_coach)
+          AND ($4::text IS NULL OR (lower(coalesce(p.name, p.key)), p.id) > ($4, $5::int8))
+        ORDER BY lower(coalesce(p.name, p.key)), p.id
+        LIMIT $6)
+     SELECT l.canonical_id AS "personId", l.key, l.name, l.sort, l.title, l.department, l.valid_from AS "validFrom", l.valid_to AS "validTo",
+            l.source, l.roles, CASE WHEN l.is_coach THEN coalesce(l.coach, 'development') END AS coach, l.capacity,
+            (SELECT json_build_object('platform', i.platform, 'value', i.value) FROM down d JOIN identities i ON i.person_id = d.person_id
+              WHERE d.canonical_id = l.canonical_id AND i.kind = 'username' AND i.platform <> 'other'
+              ORDER BY i.platform = 'gitlab' DESC, i.id LIMIT 1) AS username,
+            CASE WHEN l.is_coach THEN (SELECT count(*)::int FROM merge_requests mr
+              WHERE mr.state = 'opened' AND mr.reviewer_ids && ARRAY(SELECT d.person_id FROM down d WHERE d.canonical_id = l.canonical_id)) END AS "openReviews",
+            (SELECT json_build_object('validFrom', o.valid_from, 'validTo', o.valid_to, 'note', o.note) FROM down d JOIN out_of_office o ON o.person_id = d.person_id
+              WHERE d.canonical_id = l.canonical_id AND o.valid_from <= $1::date AND (o.valid_to IS NULL OR $1::date < o.valid_to)
+              ORDER BY o.valid_from DESC LIMIT 1) AS "outOfOffice",
+            coalesce((SELECT json_agg(json_build_object('platform', g.platform, 'group', g.group_path, 'accessLevel', g.access_level, 'validFrom', g.valid_from)
+                                ORDER BY g.group_path)
+                        FROM down d JOIN group_memberships g ON g.person_id = d.person_id
+                       WHERE d.canonical_id = l.canonical_id AND (g.valid_from IS NULL OR g.valid_from <= $1::date) AND (g.valid_to IS NULL OR $1::date < g.valid_to)),
+                     '[]'::json) AS groups
+       FROM listed l
+      ORDER BY l.sort, l.canonical_id`,
+    [at, options.q?.trim().toLowerCase() || null, options.coaches ?? false, options.after?.[0] ?? null, options.after?.[1] ?? null, options.limit ?? 1000],
+  );
+  return rows;
+}

@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { actorOf } from '../auth/principal.ts';
+import { isDay } from '../db/time.ts';
+import { EXPERIENCE_LEVELS } from '../metrics/kpis/experience-levels.ts';
 import {
   type AppEnv,
   canSeeEmails,
@@ -20,7 +22,7 @@ import {
   problemSchema,
 } from '../server/http.ts';
 import type { Enqueue } from '../worker/index.ts';
-import { type MergeRecord, mergeHistory, mergePeople, showPerson, suggestMerges, unmergePeople } from './index.ts';
+import { listRoster, type MergeRecord, mergeHistory, mergePeople, showPerson, suggestMerges, unmergePeople } from './index.ts';
 
 /**
  * Contributors, organisations and people administration over HTTP. Lists read the KPI rollups
@@ -30,6 +32,13 @@ import { type MergeRecord, mergeHistory, mergePeople, showPerson, suggestMerges,
  */
 
 const problem = (description: string) => ({ description, content: { [PROBLEM_TYPE]: { schema: problemSchema } } });
+
+const LEVEL_LABELS = EXPERIENCE_LEVELS.map(([label]) => label).toReversed() as [string, ...string[]];
+
+/** The experience level of someone with `merged` merged MRs of all time: the buckets of the experience-levels KPI. */
+export function experienceLevelOf(merged: number): string {
+  return (EXPERIENCE_LEVELS.find(([, from]) => merged >= from) ?? EXPERIENCE_LEVELS[EXPERIENCE_LEVELS.length - 1]!)[0];
+}
 
 const contributorSchema = z
   .object({
@@ -53,6 +62,12 @@ const profileSchema = z
     bot: z.boolean(),
     class: z.string(),
     organisation: z.string().nullable(),
+    experience: z
+      .object({
+        mergedMrs: z.number().int().openapi({ description: 'Merged MRs of all time (bots excluded), as the experience-levels KPI counts them' }),
+        level: z.enum(LEVEL_LABELS).openapi({ description: `The experience level: ${LEVEL_LABELS.join(', ')} merged MRs` }),
+      })
+      .openapi({ description: 'Where this person stands in the experience-levels KPI (from the KPI rollups)' }),
     members: z.array(z.object({ id: z.string(), name: z.string().nullable(), key: z.string().nullable() })),
     identities: z.array(z.object({ platform: z.string(), kind: z.string(), value: z.string(), verified: z.boolean(), displayName: z.string().nullable() })),
     organisations: z.array(z.object({ organisation: z.string(), validFrom: z.string().nullable(), validTo: z.string().nullable(), source: z.string() })),
@@ -204,6 +219,41 @@ const unmerge = defineRoute('people:write', {
   responses: { 200: jsonContent(mergeSchema, 'Undone'), 404: problem('No such merge'), 409: problem('Already undone') },
 });
 
+const rosterEntrySchema = z
+  .object({
+    personId: z.string().openapi({ description: 'The canonical person (see /contributors/{id})' }),
+    name: z.string().nullable(),
+    key: z.string().nullable().openapi({ description: 'The person key; null for callers who may not see e-mails' }),
+    username: z.object({ platform: z.string(), value: z.string() }).nullable(),
+    title: z.string().nullable(),
+    department: z.string().nullable(),
+    validFrom: z.string().nullable().openapi({ description: 'The membership open on `at` started then (null: since always)' }),
+    validTo: z.string().nullable(),
+    source: z.string().openapi({ description: 'The roster it came from (gitlab-team, roster, import…)' }),
+    roles: z.array(z.object({ role: z.string(), specialty: z.string().optional() })),
+    coach: z.string().nullable().openapi({ description: 'MR coach specialty (development, docs, quality, ux); null when not a coach' }),
+    capacity: z.number().int().nullable().openapi({ description: 'Community MRs a coach takes on at once; null: the default' }),
+    openReviews: z.number().int().nullable().openapi({ description: 'Open MRs with this coach as reviewer (coaches only)' }),
+    outOfOffice: z.object({ validFrom: z.string(), validTo: z.string().nullable(), note: z.string().nullable() }).nullable(),
+    groups: z.array(z.object({ platform: z.string(), group: z.string(), accessLevel: z.number().int().nullable(), validFrom: z.string().nullable() })),
+  })
+  .openapi('RosterEntry');
+
+const roster = defineRoute('read', {
+  method: 'get',
+  path: '/people/roster',
+  tags: ['people'],
+  summary: 'The team on a day: roles, coach specialty, capacity, out of office and group memberships, by name',
+  request: {
+    query: pageQuerySchema.extend({
+      at: z.string().refine(isDay, 'must be a date (YYYY-MM-DD)').optional().openapi({ description: 'The day (default today, UTC)' }),
+      q: z.string().trim().min(1).max(200).optional().openapi({ description: 'Name or username contains this' }),
+      coaches: z.enum(['true', 'false']).optional().openapi({ description: 'Only MR coaches (true)' }),
+    }),
+  },
+  responses: { 200: jsonContent(pageSchema(rosterEntrySchema, 'RosterPage'), 'A page of team members') },
+});
+
 const toMerge = (m: MergeRecord) => ({
   id: m.id.toString(),
   fromPersonId: m.fromPersonId.toString(),
@@ -291,6 +341,11 @@ export function peopleRoutes(options: { enqueue?: Enqueue | undefined } = {}) {
           WHERE f.canonical_id = $1 ORDER BY f.contributed_at DESC NULLS LAST, f.merge_request_id DESC LIMIT 50`,
         [root.toString()],
       );
+      const [experience] = await db.query<{ merged: unknown }>(
+        `SELECT coalesce(sum(merged), 0) AS merged FROM kpi_author_months WHERE canonical_id = $1 AND class <> 'bot'`,
+        [root.toString()],
+      );
+      const mergedMrs = Number(experience?.merged ?? 0);
       const body = {
         id: person.id.toString(),
         name: nameFor(c, person.name),
@@ -299,6 +354,7 @@ export function peopleRoutes(options: { enqueue?: Enqueue | undefined } = {}) {
         bot: person.bot.bot,
         class: person.classification.class,
         organisation: person.organisation?.organisation ?? null,
+        experience: { mergedMrs, level: experienceLevelOf(mergedMrs) },
         members: person.members.map((m) => ({ id: m.id.toString(), name: nameFor(c, m.name), key: emails ? m.key : null })),
         identities: person.identities
           .filter((i) => emails || i.kind !== 'email')
@@ -371,6 +427,42 @@ export function peopleRoutes(options: { enqueue?: Enqueue | undefined } = {}) {
         },
         200,
       );
+    })
+    .openapi(roster, async (c) => {
+      const { limit, cursor, at, q, coaches } = c.req.valid('query');
+      const after = decodeCursor(cursor, 2);
+      const emails = canSeeEmails(c);
+      const rows = await listRoster(c.get('db'), {
+        ...(at ? { at } : {}),
+        ...(q ? { q } : {}),
+        coaches: coaches === 'true',
+        ...(after ? { after: [String(after[0]), String(after[1])] as const } : {}),
+        limit: limit + 1,
+      });
+      const body = page(
+        rows,
+        limit,
+        (r) => [r.sort, r.personId.toString()],
+        (r) => ({
+          personId: r.personId.toString(),
+          name: r.name,
+          key: emails ? r.key : null,
+          username: r.username,
+          title: r.title,
+          department: r.department,
+          validFrom: r.validFrom,
+          validTo: r.validTo,
+          source: r.source,
+          roles: r.roles,
+          coach: r.coach,
+          capacity: r.capacity,
+          openReviews: r.openReviews,
+          outOfOffice: r.outOfOffice,
+          groups: r.groups,
+        }),
+      );
+      // Names and notes are free text: an address in them reaches only callers who may see e-mails.
+      return c.json(emails ? body : maskEmailsDeep(body), 200);
     })
     .openapi(suggestions, async (c) => {
       const { limit, minScore } = c.req.valid('query');

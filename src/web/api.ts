@@ -90,6 +90,7 @@ export interface ContributorProfile {
   bot: boolean;
   class: string;
   organisation: string | null;
+  experience: { mergedMrs: number; level: string };
   members: { id: string; name: string | null; key: string | null }[];
   identities: { platform: string; kind: string; value: string; verified: boolean; displayName: string | null }[];
   organisations: { organisation: string; validFrom: string | null; validTo: string | null; source: string }[];
@@ -146,6 +147,48 @@ export interface MergeRecord {
   actor: string;
   mergedAt: string;
   undoneAt: string | null;
+}
+
+export interface RosterEntry {
+  personId: string;
+  name: string | null;
+  key: string | null;
+  username: { platform: string; value: string } | null;
+  title: string | null;
+  department: string | null;
+  validFrom: string | null;
+  validTo: string | null;
+  source: string;
+  roles: { role: string; specialty?: string }[];
+  coach: string | null;
+  capacity: number | null;
+  openReviews: number | null;
+  outOfOffice: { validFrom: string; validTo: string | null; note: string | null } | null;
+  groups: { platform: string; group: string; accessLevel: number | null; validFrom: string | null }[];
+}
+
+export const ROLES = ['viewer', 'coach', 'manager', 'admin'] as const;
+export const SCOPES = ['read', 'write', 'admin'] as const;
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
 }
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -212,5 +255,12 @@ export const api = {
   mergeSuggestions: (limit = 20) => request<{ items: MergeSuggestion[] }>('GET', '/people/merge-suggestions', { query: { limit: String(limit) } }),
   merges: () => request<{ items: MergeRecord[] }>('GET', '/people/merges', { query: { limit: '20' } }),
   merge: (from: string, into: string) => request<MergeRecord>('POST', '/people/merges', { body: { from, into } }),
+  roster: (query: Query = {}) => request<Page<RosterEntry>>('GET', '/people/roster', { query }),
+  myTokens: () => request<{ items: ApiToken[] }>('GET', '/account/tokens'),
+  createToken: (input: { name: string; scopes: string[]; expiresInDays?: number }) => request<{ token: string; record: ApiToken }>('POST', '/account/tokens', { body: input }),
+  revokeToken: (id: string) => request<ApiToken>('DELETE', `/account/tokens/${enc(id)}`),
+  users: () => request<{ items: User[] }>('GET', '/users'),
+  createUser: (input: { email: string; name: string; role: string }) => request<{ user: User; generatedPassword: string | null }>('POST', '/users', { body: input }),
+  updateUser: (id: string, change: { name?: string; role?: string; disabled?: boolean }) => request<User>('PATCH', `/users/${enc(id)}`, { body: change }),
   undoMerge: (id: string) => request<MergeRecord>('POST', `/people/merges/${enc(id)}/undo`, { body: {} }),
 };

@@ -1,12 +1,24 @@
-import { StrictMode, useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, StrictMode, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Navigate, NavLink, Route, Routes, useLocation } from 'react-router';
 import { api, type Me, setCsrfToken } from './api.ts';
-import { ContributorPage, ContributorsPage } from './pages/contributors.tsx';
-import { KpiDetailPage, OverviewPage } from './pages/kpis.tsx';
-import { MergeRequestsPage, OrganisationPage, OrganisationsPage, SourcesPage } from './pages/lists.tsx';
-import { PeoplePage, SettingsPage, SignInPage } from './pages/people.tsx';
+import { SignInPage } from './pages/signin.tsx';
 import { type Session, SessionContext, useSession } from './session.ts';
+
+// Each page module is a chunk of its own, fetched on first visit: the shell and the sign-in page stay small.
+const page = <K extends string>(load: () => Promise<Record<K, () => React.JSX.Element>>, name: K) =>
+  lazy(() => load().then((module) => ({ default: module[name] })));
+const OverviewPage = page(() => import('./pages/kpis.tsx'), 'OverviewPage');
+const KpiDetailPage = page(() => import('./pages/kpis.tsx'), 'KpiDetailPage');
+const ContributorsPage = page(() => import('./pages/contributors.tsx'), 'ContributorsPage');
+const ContributorPage = page(() => import('./pages/contributors.tsx'), 'ContributorPage');
+const OrganisationsPage = page(() => import('./pages/lists.tsx'), 'OrganisationsPage');
+const OrganisationPage = page(() => import('./pages/lists.tsx'), 'OrganisationPage');
+const MergeRequestsPage = page(() => import('./pages/lists.tsx'), 'MergeRequestsPage');
+const SourcesPage = page(() => import('./pages/lists.tsx'), 'SourcesPage');
+const PeoplePage = page(() => import('./pages/people.tsx'), 'PeoplePage');
+const RosterPage = page(() => import('./pages/people.tsx'), 'RosterPage');
+const SettingsPage = page(() => import('./pages/settings.tsx'), 'SettingsPage');
 
 const NAV = [
   { to: '/', label: 'Overview', end: true },
@@ -58,6 +70,7 @@ function Layout() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
+        <Suspense fallback={<p aria-busy="true">Loading…</p>}>
         <Routes>
           <Route path="/" element={<OverviewPage />} />
           <Route path="/kpis/:id" element={<KpiDetailPage />} />
@@ -68,10 +81,12 @@ function Layout() {
           <Route path="/merge-requests" element={<MergeRequestsPage />} />
           <Route path="/sources" element={<SourcesPage />} />
           <Route path="/people" element={<PeoplePage />} />
+          <Route path="/people/roster" element={<RosterPage />} />
           <Route path="/settings" element={<SettingsPage />} />
           <Route path="/sign-in" element={<Navigate to="/" replace />} />
           <Route path="*" element={<p>No such page. <a href="/">Back to the overview</a>.</p>} />
         </Routes>
+        </Suspense>
       </main>
     </>
   );

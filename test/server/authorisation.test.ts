@@ -11,6 +11,8 @@ import { PASSWORD, PRINCIPALS, type PrincipalName, startTestServer, type TestSer
 const READERS: PrincipalName[] = ['viewer', 'coach', 'manager', 'admin', 'token:read', 'token:write', 'token:admin'];
 const PEOPLE_WRITERS: PrincipalName[] = ['manager', 'admin', 'token:write', 'token:admin'];
 const ADMINS: PrincipalName[] = ['admin', 'token:admin'];
+// Your own tokens: every signed-in role, and among tokens only an admin-scoped one (a token mints no tokens).
+const ACCOUNT_HOLDERS: PrincipalName[] = ['viewer', 'coach', 'manager', 'admin', 'token:admin'];
 
 interface Row {
   /** Who gets `status`; everyone else is refused: 401 when anonymous, 403 otherwise. */
@@ -49,6 +51,14 @@ const MATRIX: Record<string, Row> = {
     status: 201,
     request: (_server, f) => ({ path: '/api/v1/users', body: { email: `new${f.counter()}@tributary.test`, name: 'New', role: 'viewer' } }),
   },
+  'PATCH /api/v1/users/{id}': { allowed: ADMINS, status: 404, request: () => ({ path: '/api/v1/users/999999', body: { role: 'viewer' } }) },
+  'GET /api/v1/account/tokens': { allowed: ACCOUNT_HOLDERS, status: 200, request: () => ({ path: '/api/v1/account/tokens' }) },
+  'POST /api/v1/account/tokens': {
+    allowed: ACCOUNT_HOLDERS,
+    status: 201,
+    request: () => ({ path: '/api/v1/account/tokens', body: { name: 'matrix', scopes: ['read'], expiresInDays: 1 } }),
+  },
+  'DELETE /api/v1/account/tokens/{id}': { allowed: ACCOUNT_HOLDERS, status: 404, request: () => ({ path: '/api/v1/account/tokens/999999' }) },
   'GET /api/v1/tokens': { allowed: ADMINS, status: 200, request: () => ({ path: '/api/v1/tokens' }) },
   'POST /api/v1/tokens': { allowed: ADMINS, status: 201, request: () => ({ path: '/api/v1/tokens', body: { name: 'matrix', scopes: ['read'] } }) },
   'DELETE /api/v1/tokens/{id}': { allowed: ADMINS, status: 404, request: () => ({ path: '/api/v1/tokens/999999' }) },
@@ -66,6 +76,7 @@ const MATRIX: Record<string, Row> = {
   'GET /api/v1/merge-requests': { allowed: READERS, status: 200, request: () => ({ path: '/api/v1/merge-requests?limit=20' }) },
   'GET /api/v1/sources': { allowed: READERS, status: 200, request: () => ({ path: '/api/v1/sources' }) },
   'POST /api/v1/sources/{name}/sync': { allowed: PEOPLE_WRITERS, status: 202, request: () => ({ path: '/api/v1/sources/demo/sync' }) },
+  'GET /api/v1/people/roster': { allowed: READERS, status: 200, request: () => ({ path: '/api/v1/people/roster?limit=20' }) },
   'GET /api/v1/people/merge-suggestions': { allowed: PEOPLE_WRITERS, status: 200, request: () => ({ path: '/api/v1/people/merge-suggestions?limit=5' }) },
   'GET /api/v1/people/merges': { allowed: PEOPLE_WRITERS, status: 200, request: () => ({ path: '/api/v1/people/merges' }) },
   'POST /api/v1/people/merges': {

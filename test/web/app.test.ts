@@ -121,6 +121,70 @@ describe('the web app in a browser', { skip: missing }, () => {
     await shot('kpi-after-merge');
   });
 
+  test('the team roster lists who is on the team; settings make an API token, show it once, and revoke it', async () => {
+    await page.goto(`${server.url}/people`);
+    await page.getByRole('heading', { name: 'Team roster', level: 2 }).waitFor();
+    await page.goto(`${server.url}/people/roster`);
+    await page.getByRole('heading', { name: 'Team roster', level: 1 }).waitFor();
+    const members = page.locator('table.roster tbody tr');
+    await members.first().waitFor();
+    assert.ok((await members.count()) >= 1, 'the generated community has a team');
+    await page.getByLabel('MR coaches only').check();
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('table.roster caption', { hasText: 'MR coaches' }).waitFor();
+    await shot('roster');
+
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Your API tokens' }).waitFor();
+    await page.getByLabel('Token name').fill('browser test');
+    await page.getByLabel('Expires').selectOption('30');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secret = page.locator('[data-secret]');
+    await secret.waitFor();
+    const token = ((await secret.textContent()) ?? '').trim();
+    assert.match(token, /^trb_[A-Za-z0-9]{12}_/);
+    const asToken = () => fetch(`${server.url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(((await (await asToken()).json()) as { user: { email: string } }).user.email, EMAIL, 'the token works, for its maker');
+    await page.locator('table.tokens tbody tr', { hasText: 'browser test' }).waitFor();
+    await shot('token-created');
+
+    await page.getByRole('button', { name: 'Done' }).click();
+    assert.equal(await secret.count(), 0, 'the secret is shown once');
+    await page.getByRole('button', { name: 'Revoke the token browser test' }).click();
+    await page.getByText('Revoked the token “browser test”').waitFor();
+    await page.locator('table.tokens tbody tr', { hasText: 'browser test' }).getByText(/^revoked /).waitFor();
+    assert.equal((await asToken()).status, 401, 'a revoked token stops working at once');
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await shot('token-revoked');
+  });
+
+  test('the sign-in page and the lists load no chart code; a page with a chart does', async () => {
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    try {
+      const scripts: string[] = [];
+      fresh.on('request', (request) => {
+        if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
+      });
+      await fresh.goto(server.url);
+      await fresh.getByRole('button', { name: 'Sign in' }).waitFor();
+      await fresh.context().addCookies(await page.context().cookies());
+      await fresh.goto(`${server.url}/contributors`);
+      await fresh.locator('tbody th a').first().waitFor();
+      await fresh.goto(`${server.url}/merge-requests`);
+      await fresh.getByRole('heading', { name: 'Merge requests', level: 1 }).waitFor();
+      await fresh.waitForLoadState('networkidle');
+      assert.ok(!scripts.some((s) => s.includes('/chart-')), `no chart chunk yet: ${scripts.join(', ')}`);
+      await fresh.goto(server.url);
+      await fresh.locator('.chart svg').first().waitFor();
+      assert.ok(
+        scripts.some((s) => s.includes('/chart-')),
+        `the overview fetched the chart chunk: ${scripts.join(', ')}`,
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test('the overview is keyboard accessible: Tab reaches the skip link, the navigation and the KPIs', async () => {
     await page.goto(server.url);
     await page.locator('[data-kpi="uwcc"]').waitFor();
@@ -145,7 +209,7 @@ describe('the web app in a browser', { skip: missing }, () => {
     const phone = await browser.newPage({ viewport: { width: 375, height: 800 } });
     try {
       await phone.context().addCookies(await page.context().cookies());
-      for (const path of ['/', '/kpis/uwcc', '/contributors', '/merge-requests', '/people']) {
+      for (const path of ['/', '/kpis/uwcc', '/contributors', '/merge-requests', '/people', '/people/roster', '/settings']) {
         await phone.goto(`${server.url}${path}`);
         await phone.locator('main h1').waitFor();
         await phone.waitForLoadState('networkidle');

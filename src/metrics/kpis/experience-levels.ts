@@ -22,6 +22,9 @@ const LEVELS = [
 ] as const;
 const BUCKETS = LEVELS.map(([label]) => label).toReversed();
 
+/** The levels' lower bounds (merged MRs of all time), highest first: the contributor profile uses the same ones. */
+export { LEVELS as EXPERIENCE_LEVELS };
+
 /**
  * Per (period, person): the people who contributed in the period, with their merged MRs of all time up to
  * the period's end. Their merges are summed per month (history before the range in one row), and a running

@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api } from '../api.ts';
-import { SeriesChart } from '../chart.tsx';
+import { SeriesChart } from '../lazy-chart.tsx';
 import { formatDay, formatNumber, Pager, PageTitle, Status, useLoad, usePager } from '../ui.tsx';
 
 export function ContributorsPage() {
@@ -13,6 +13,9 @@ export function ContributorsPage() {
   return (
     <>
       <PageTitle>Contributors</PageTitle>
+      <p className="muted">
+        Looking for the team? See the <Link to="/people/roster">team roster</Link>.
+      </p>
       <form
         className="filters"
         aria-label="Search"
@@ -92,7 +95,7 @@ function Profile({ profile }: { profile: Awaited<ReturnType<typeof api.contribut
     () => kinds.map((kind) => ({ name: kind, values: months.map((m) => profile.activityByMonth.find((a) => a.month === m && a.kind === kind)?.activities ?? 0) })),
     [kinds, months, profile],
   );
-  const level = profile.mergeRequests.filter((m) => m.mergedAt).length;
+  const { mergedMrs, level } = profile.experience;
   return (
     <>
       <PageTitle>{profile.name ?? profile.key ?? `Person ${profile.id}`}</PageTitle>
@@ -106,8 +109,11 @@ function Profile({ profile }: { profile: Awaited<ReturnType<typeof api.contribut
         <dd>{profile.class}</dd>
         <dt>Organisation</dt>
         <dd>{profile.organisation ?? '–'}</dd>
-        <dt>Merged MRs</dt>
-        <dd>{level === 0 ? 'no merged MR yet' : `${level} merged ${level === 1 ? 'MR' : 'MRs'} (of the last ${profile.mergeRequests.length})`}</dd>
+        <dt>Level</dt>
+        <dd data-level={level}>
+          <span className="tag">{level}</span> {mergedMrs === 0 ? 'no merged MR yet' : `${mergedMrs.toLocaleString('en')} merged ${mergedMrs === 1 ? 'MR' : 'MRs'} of all time`}
+          <span className="muted"> · the level as the <Link to="/kpis/experience-levels">experience-levels KPI</Link> counts it</span>
+        </dd>
         {profile.bot && (
           <>
             <dt>Bot</dt>

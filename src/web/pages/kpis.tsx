@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { api, type Kpi, type KpiPoint, type KpiSeries, type Query } from '../api.ts';
-import { SeriesChart } from '../chart.tsx';
+import { SeriesChart } from '../lazy-chart.tsx';
 import { useSession } from '../session.ts';
 import { ErrorNote, formatCell, formatNumber, PageTitle, Status, useLoad } from '../ui.tsx';
 

@@ -1,49 +1,137 @@
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
-import { api, setCsrfToken } from '../api.ts';
+import { api, type RosterEntry } from '../api.ts';
 import { useSession } from '../session.ts';
-import { ErrorNote, PageTitle, Status, useLoad } from '../ui.tsx';
+import { ErrorNote, formatDay, Pager, PageTitle, Status, useLoad, usePager } from '../ui.tsx';
 
-export function SignInPage() {
-  const session = useSession();
-  const [error, setError] = useState<Error | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent<HTMLFormElement>) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget);
-    setBusy(true);
-    setError(null);
-    try {
-      const result = await api.login(String(form.get('email')), String(form.get('password')));
-      setCsrfToken(result.csrfToken);
-      await session.refresh();
-    } catch (e) {
-      setError(e as Error);
-    } finally {
-      setBusy(false);
-    }
-  };
+const todayUtc = () => new Date().toISOString().slice(0, 10);
+
+/** The team on a day, with who coaches what, their load and who is away; filters by day, name and coaches. */
+export function RosterTable() {
+  const [at, setAt] = useState(todayUtc());
+  const [text, setText] = useState('');
+  const [filters, setFilters] = useState({ at: todayUtc(), q: '', coaches: false });
+  const pager = usePager();
+  const loaded = useLoad(
+    () => api.roster({ at: filters.at, q: filters.q || undefined, coaches: filters.coaches ? 'true' : undefined, cursor: pager.cursor, limit: '25' }),
+    [filters, pager.cursor],
+  );
+  const [coachesOnly, setCoachesOnly] = useState(false);
   return (
-    <main id="main" className="sign-in">
-      <PageTitle>Sign in to Tributary</PageTitle>
-      <form onSubmit={submit}>
+    <>
+      <form
+        className="filters"
+        aria-label="Roster filters"
+        onSubmit={(event) => {
+          event.preventDefault();
+          pager.reset();
+          setFilters({ at: at || todayUtc(), q: text.trim(), coaches: coachesOnly });
+        }}
+      >
         <label>
-          E-mail
-          <input name="email" type="email" autoComplete="username" required />
+          On the day
+          <input type="date" value={at} onChange={(event) => setAt(event.target.value)} required />
         </label>
         <label>
-          Password
-          <input name="password" type="password" autoComplete="current-password" required />
+          Name or username
+          <input type="search" value={text} onChange={(event) => setText(event.target.value)} />
         </label>
-        {error && <ErrorNote error={error} />}
-        <button type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        <label className="inline">
+          <input type="checkbox" checked={coachesOnly} onChange={(event) => setCoachesOnly(event.target.checked)} /> MR coaches only
+        </label>
+        <button type="submit">Show</button>
       </form>
-      <p className="muted">
-        No account yet? <code>npx tributary users create-admin --email you@example.org --name "Your Name"</code>
-      </p>
-    </main>
+      <Status loaded={loaded}>
+        {(data) => (
+          <>
+            <div className="table-wrap">
+              <table className="roster">
+                <caption>
+                  {filters.coaches ? 'MR coaches' : 'Team members'} on {filters.at}
+                  {filters.q ? ` matching “${filters.q}”` : ''}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">Title</th>
+                    <th scope="col">Roles</th>
+                    <th scope="col" className="num">
+                      Load / capacity
+                    </th>
+                    <th scope="col">Out of office</th>
+                    <th scope="col">Groups</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.items.map((m) => (
+                    <RosterRow key={m.personId} member={m} />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            {data.items.length === 0 && <p>Nobody on the team {filters.q || filters.coaches ? 'matches' : 'on that day'}. Import a roster with <code>npx tributary roster import</code>.</p>}
+            <Pager pager={pager} nextCursor={data.nextCursor} />
+          </>
+        )}
+      </Status>
+    </>
+  );
+}
+
+function RosterRow({ member: m }: { member: RosterEntry }) {
+  const away = m.outOfOffice;
+  return (
+    <tr data-person={m.personId}>
+      <th scope="row">
+        <Link to={`/contributors/${m.personId}`}>{m.name ?? m.username?.value ?? m.key ?? m.personId}</Link>
+        {m.username && (
+          <div className="muted">
+            @{m.username.value}
+            {m.username.platform !== 'gitlab' ? ` (${m.username.platform})` : ''}
+          </div>
+        )}
+      </th>
+      <td>
+        {m.title ?? '–'}
+        {m.department && <div className="muted">{m.department}</div>}
+        <div className="muted">since {m.validFrom ?? 'always'}{m.validTo ? `, until ${m.validTo}` : ''}</div>
+      </td>
+      <td>
+        {m.coach ? <span className="tag">MR coach: {m.coach}</span> : null}
+        {m.roles
+          .filter((r) => r.role !== 'coach')
+          .map((r) => (
+            <span key={r.role} className="tag">
+              {r.role}
+              {r.specialty ? `: ${r.specialty}` : ''}
+            </span>
+          ))}
+        {!m.coach && m.roles.length === 0 && '–'}
+      </td>
+      <td className="num">{m.coach ? `${m.openReviews ?? 0} / ${m.capacity ?? 'default'}` : m.capacity !== null ? `– / ${m.capacity}` : '–'}</td>
+      <td>{away ? `until ${away.validTo ?? 'further notice'}${away.note ? ` (${away.note})` : ''}` : '–'}</td>
+      <td>
+        {m.groups.length === 0
+          ? '–'
+          : m.groups.map((g) => (
+              <div key={`${g.platform}:${g.group}`}>
+                {g.group}
+                <span className="muted"> since {formatDay(g.validFrom)}</span>
+              </div>
+            ))}
+      </td>
+    </tr>
+  );
+}
+
+/** The roster on its own page, for every reader (coaches look up who is available). */
+export function RosterPage() {
+  return (
+    <>
+      <PageTitle>Team roster</PageTitle>
+      <p className="muted">The team on a day, from the imported rosters and forge groups: who coaches what, their open reviews against their capacity, and who is away.</p>
+      <RosterTable />
+    </>
   );
 }
 
@@ -124,6 +212,10 @@ export function PeoplePage() {
           }
         </Status>
       </section>
+      <section aria-labelledby="roster">
+        <h2 id="roster">Team roster</h2>
+        <RosterTable />
+      </section>
       <section aria-labelledby="log">
         <h2 id="log">Recent merges</h2>
         <Status loaded={merges}>
@@ -151,37 +243,6 @@ export function PeoplePage() {
           )}
         </Status>
       </section>
-    </>
-  );
-}
-
-export function SettingsPage() {
-  const session = useSession();
-  const signOut = async () => {
-    await api.logout();
-    setCsrfToken(null);
-    await session.refresh();
-  };
-  const user = session.me.user;
-  return (
-    <>
-      <PageTitle>Settings</PageTitle>
-      <dl className="facts">
-        <dt>Name</dt>
-        <dd>{user?.name}</dd>
-        <dt>E-mail</dt>
-        <dd>{user?.email}</dd>
-        <dt>Role</dt>
-        <dd>{user?.role}</dd>
-        <dt>May</dt>
-        <dd>{session.me.permissions.join(', ')}</dd>
-      </dl>
-      <button type="button" onClick={signOut}>
-        Sign out
-      </button>
-      <p className="muted">
-        API: <a href="/api/docs">documentation</a>.
-      </p>
     </>
   );
 }
