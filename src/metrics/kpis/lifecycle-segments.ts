@@ -18,8 +18,10 @@ type Parameters = z.infer<typeof parameters>;
 /**
  * The parts both the series and the explanation read, per period end E, with W = the window before E and
  * V = the window before W: each person's merged MRs per month (history) and first merged month (firsts),
- * per (period, person) merged within V ∪ W (recent), and per (period, person) merges by milestone within W
- * (by_milestone, summed from per-month counts so no MR is read once per period).
+ * and per (period, person) merged within V ∪ W (recent): how many within W, whether any within V, and
+ * their merges by milestone within W (most in one milestone, how many milestones). Month rows are listed
+ * under the periods whose window holds them (windowOrdinals), and both kinds of rows are summed in one
+ * aggregation, so no join of the per-period rows is left to the planner's guesses.
  */
 function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   const f = context.filters;
@@ -29,7 +31,6 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
   const w = `(p.end_date - ${window})::date`;
   const v = `(p.end_date - 2 * ${window})::date`;
-  // Each month row is listed under the periods whose window (W) or window and the one before (V ∪ W) holds it.
   const inWindow = windowOrdinals(q, periods, windowMonths);
   const inEither = windowOrdinals(q, periods, 2 * windowMonths);
   const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
@@ -39,12 +40,6 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
        GROUP BY am.canonical_id, am.month),
     firsts AS MATERIALIZED (SELECT canonical_id, min(month) AS first_month FROM history GROUP BY canonical_id),
     periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
-    recent AS MATERIALIZED (
-      SELECT o.ordinal, h.canonical_id, sum(h.merged) FILTER (WHERE o.ordinal <= ${inWindow.last('h.month')})::int AS in_window,
-             bool_or(o.ordinal > ${inWindow.last('h.month')}) AS in_previous
-        FROM history h CROSS JOIN LATERAL generate_series(${inEither.first('h.month')}, ${inEither.last('h.month')}) AS o(ordinal)
-       WHERE h.month >= (${first}::date - 2 * ${window})::date
-       GROUP BY o.ordinal, h.canonical_id),
     milestone_months AS MATERIALIZED (
       SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*)::int AS n
         FROM ${context.relations.mergeRequests} f
@@ -52,21 +47,28 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
          AND f.merged_at >= ((${first}::date - ${window})::date::timestamp AT TIME ZONE 'UTC')
          AND f.merged_at < (${last}::date::timestamp AT TIME ZONE 'UTC')
        GROUP BY 1, 2, 3),
-    by_milestone AS MATERIALIZED (
-      SELECT m.ordinal, m.canonical_id, max(m.n) AS most, count(*) AS milestones
-        FROM (SELECT o.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
-                FROM milestone_months mm CROSS JOIN LATERAL generate_series(${inWindow.first('mm.month')}, ${inWindow.last('mm.month')}) AS o(ordinal)
-               GROUP BY o.ordinal, mm.canonical_id, mm.milestone_id) m
-       GROUP BY m.ordinal, m.canonical_id)`;
+    recent AS MATERIALIZED (
+      SELECT x.ordinal, x.canonical_id, sum(x.in_window)::int AS in_window, bool_or(x.in_previous) AS in_previous,
+             max(x.most) AS most, sum(x.milestones)::int AS milestones
+        FROM (SELECT o.ordinal, h.canonical_id, CASE WHEN o.ordinal <= ${inWindow.last('h.month')} THEN h.merged END AS in_window,
+                     o.ordinal > ${inWindow.last('h.month')} AS in_previous, NULL::int AS most, 0 AS milestones
+                FROM history h CROSS JOIN LATERAL generate_series(${inEither.first('h.month')}, ${inEither.last('h.month')}) AS o(ordinal)
+               WHERE h.month >= (${first}::date - 2 * ${window})::date
+              UNION ALL
+              SELECT m.ordinal, m.canonical_id, NULL, NULL, m.n, 1
+                FROM (SELECT o.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
+                        FROM milestone_months mm CROSS JOIN LATERAL generate_series(${inWindow.first('mm.month')}, ${inWindow.last('mm.month')}) AS o(ordinal)
+                       GROUP BY o.ordinal, mm.canonical_id, mm.milestone_id) m) x
+       GROUP BY x.ordinal, x.canonical_id)`;
 }
 
-/** The segment of a person (firsts fi) at a period's end (periods p), from recent r and by_milestone ms. */
+/** The segment of a person (firsts fi) at a period's end (periods p), from recent r. */
 function segmentCase(q: Query, context: KpiContext<Parameters>): string {
   const { perMilestone, milestones } = context.parameters;
   return `CASE WHEN r.in_window IS NULL THEN 'inactive'
                 WHEN fi.first_month >= p.w_start THEN 'new'
                 WHEN NOT coalesce(r.in_previous, false) THEN 'reactivated'
-                WHEN ms.most >= ${q.param(perMilestone, '::int')} OR ms.milestones >= ${q.param(milestones, '::int')} THEN 'high-performing'
+                WHEN r.most >= ${q.param(perMilestone, '::int')} OR r.milestones >= ${q.param(milestones, '::int')} THEN 'high-performing'
                 ELSE 'active' END`;
 }
 
@@ -74,12 +76,11 @@ function segmentCase(q: Query, context: KpiContext<Parameters>): string {
 function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   return `(WITH ${segmentCtes(q, context, periods)}
     SELECT p.key, fi.canonical_id, fi.first_month, coalesce(r.in_window, 0) AS in_window,
-           coalesce(ms.most, 0) AS most_in_milestone, coalesce(ms.milestones, 0) AS milestones,
+           coalesce(r.most, 0) AS most_in_milestone, coalesce(r.milestones, 0) AS milestones,
            ${segmentCase(q, context)} AS segment
       FROM periods p
       JOIN firsts fi ON fi.first_month < p.end_date
       LEFT JOIN recent r ON r.ordinal = p.ordinal AND r.canonical_id = fi.canonical_id
-      LEFT JOIN by_milestone ms ON ms.ordinal = p.ordinal AND ms.canonical_id = fi.canonical_id
      WHERE r.in_window IS NOT NULL OR fi.first_month < p.w_start)`;
 }
 
@@ -91,11 +92,11 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
 function segmentCountsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   return `WITH ${segmentCtes(q, context, periods)},
     active AS MATERIALIZED (
-      SELECT p.ordinal, (fi.first_month < p.w_start) AS before_window, ${segmentCase(q, context)} AS segment
-        FROM periods p
-        JOIN recent r ON r.ordinal = p.ordinal AND r.in_window IS NOT NULL
+      SELECT r.ordinal, (fi.first_month < p.w_start) AS before_window, ${segmentCase(q, context)} AS segment
+        FROM recent r
+        JOIN periods p ON p.ordinal = r.ordinal
         JOIN firsts fi ON fi.canonical_id = r.canonical_id
-        LEFT JOIN by_milestone ms ON ms.ordinal = p.ordinal AND ms.canonical_id = r.canonical_id)
+       WHERE r.in_window IS NOT NULL)
     SELECT p.key, a.segment AS bucket, count(*) AS people FROM active a JOIN periods p ON p.ordinal = a.ordinal GROUP BY p.key, a.segment
     UNION ALL
     SELECT p.key, 'inactive', (SELECT count(*) FROM firsts fi WHERE fi.first_month < p.w_start)
