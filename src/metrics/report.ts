@@ -5,7 +5,7 @@ import type { Session } from '../db/connection.ts';
 import { addMonths } from '../db/time.ts';
 import { KPIS } from './catalogue.ts';
 import type { Point } from './kpi.ts';
-import { type FiltersInput, KpiError, type KpiResult, runKpi } from './run.ts';
+import { type FiltersInput, KpiError, type KpiOutcome, type KpiResult, runKpis } from './run.ts';
 
 /**
  * The monthly report: every KPI for the month, with the eleven months before it for context, as one
@@ -35,15 +35,30 @@ export async function writeReport(session: Session, options: ReportOptions): Pro
   const charts: string[] = [];
   const unavailable: string[] = [];
   const overview: string[] = ['| KPI | value | previous month | target |', '|---|---:|---:|---|'];
-  for (const kpi of KPIS) {
-    const grain = kpi.grains.includes('month') ? 'month' : kpi.defaultGrain;
-    let result: KpiResult;
-    try {
-      result = await runKpi(session, kpi.id, { ...options.filters, from, to: options.month, grain }, { today: options.today });
-    } catch (error) {
-      if (!(error instanceof KpiError)) throw error;
-      result = { kpi: kpi.id, title: kpi.title, unit: kpi.unit, grain, population: '', from, to: options.month, projects: [], organisation: null, available: false, reason: error.message, points: [] };
-    }
+  // Computed together (concurrently on PostgreSQL), written in catalogue order.
+  const grainOf = (kpi: (typeof KPIS)[number]) => (kpi.grains.includes('month') ? 'month' : kpi.defaultGrain);
+  const outcomes = await runKpis(
+    session,
+    KPIS.map((kpi) => ({ id: kpi.id, filters: { ...options.filters, from, to: options.month, grain: grainOf(kpi) } })),
+    { today: options.today },
+  );
+  for (const [index, kpi] of KPIS.entries()) {
+    const grain = grainOf(kpi);
+    const outcome = outcomes[index] as KpiOutcome;
+    const result: KpiResult = outcome.result ?? {
+      kpi: kpi.id,
+      title: kpi.title,
+      unit: kpi.unit,
+      grain,
+      population: '',
+      from,
+      to: options.month,
+      projects: [],
+      organisation: null,
+      available: false,
+      reason: outcome.error?.message ?? 'not computed',
+      points: [],
+    };
     const heading = `## ${kpi.title}`;
     const source = `${kpi.source.name}${kpi.source.url ? ` ([definition](${kpi.source.url}))` : ''}`;
     if (!result.available) {

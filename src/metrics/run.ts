@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import type { Session } from '../db/connection.ts';
 import { toNumber } from '../db/connection.ts';
@@ -136,6 +137,60 @@ export async function runKpi(
   const missing = await missingData(session, context, kpi.needs);
   if (missing) return { ...base, available: false, reason: missing, points: [] };
   return { ...base, available: true, points: await kpi.series(context) };
+}
+
+/** One KPI of a runKpis batch: its result, or the error the user can act on (an unknown project…), and how long it took. */
+export interface KpiOutcome {
+  id: string;
+  result?: KpiResult;
+  error?: KpiError;
+  seconds: number;
+}
+
+/**
+ * How many KPIs runKpis computes at once: on PostgreSQL, each on a connection of the pool, as many as the
+ * machine has cores up to 4 (TRIBUTARY_KPI_CONCURRENCY to choose); on PGlite one, since its single
+ * connection would only queue them.
+ */
+export function kpiConcurrency(session: Session): number {
+  const configured = Number(process.env.TRIBUTARY_KPI_CONCURRENCY);
+  if (Number.isInteger(configured) && configured > 0) return configured;
+  return session.engine === 'postgres' ? Math.min(4, Math.max(2, availableParallelism())) : 1;
+}
+
+/**
+ * Several KPIs, as a report or a dashboard asks for them: independent queries, run `concurrency` at a
+ * time (kpiConcurrency by default). Outcomes come back in the order asked; a KpiError stays with its KPI,
+ * any other error ends the batch.
+ */
+export async function runKpis(
+  session: Session,
+  requests: readonly { id: string; filters?: FiltersInput }[],
+  options: { relations?: Relations; today?: Date; concurrency?: number } = {},
+): Promise<KpiOutcome[]> {
+  const outcomes: KpiOutcome[] = new Array(requests.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < requests.length) {
+      const index = next++;
+      const request = requests[index] as { id: string; filters?: FiltersInput };
+      const started = performance.now();
+      try {
+        const result = await runKpi(session, request.id, request.filters ?? {}, options);
+        outcomes[index] = { id: request.id, result, seconds: (performance.now() - started) / 1000 };
+      } catch (error) {
+        if (!(error instanceof KpiError)) {
+          // The other workers finish the KPI they are on and take no more.
+          next = requests.length;
+          throw error;
+        }
+        outcomes[index] = { id: request.id, error, seconds: (performance.now() - started) / 1000 };
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(options.concurrency ?? kpiConcurrency(session), requests.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return outcomes;
 }
 
 /** The rows behind one value: `period` is a key as the series prints it (2024-05, 2024-Q2, a release title…). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { explainKpi } from '../../src/metrics/run.ts';
+import { explainKpi, runKpi, runKpis } from '../../src/metrics/run.ts';
 import { openTestDatabase } from '../helpers/database.ts';
 import { kpi, load, values } from './helpers.ts';
 
@@ -54,6 +54,24 @@ test('uwcc, community merged MRs and OCMA on a hand-made community', async () =>
       ['acme/app!1', 'acme/app!2', 'acme/app!3'],
     );
     assert.equal(explained.value?.value, 2);
+
+    // Several at once, as the report asks: each as runKpi gives it, in the order asked, a bad filter kept with its KPI.
+    const asked = [
+      { id: 'ocma', filters: range },
+      { id: 'uwcc', filters: { ...range, projects: ['acme/missing'] } },
+      { id: 'community-merged-mrs', filters: range },
+      { id: 'uwcc', filters: range },
+    ];
+    const outcomes = await runKpis(db, asked, { concurrency: 3 });
+    assert.deepEqual(
+      outcomes.map((o) => o.id),
+      asked.map((a) => a.id),
+    );
+    assert.match(outcomes[1]?.error?.message ?? '', /projects: no project "acme\/missing"/);
+    for (const index of [0, 2, 3]) {
+      const request = asked[index] as (typeof asked)[number];
+      assert.deepEqual(outcomes[index]?.result, await runKpi(db, request.id, request.filters));
+    }
   } finally {
     await db.close();
   }
