@@ -43,13 +43,15 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
        WHERE rr.reviewer_class <> 'bot' AND rr.reviewer_canonical_id IS DISTINCT FROM rr.canonical_id
          AND ${inProjects(q, f, 'rr')} AND ${inPopulation(f, 'rr')} AND ${inOrganisation(q, f, 'rr')}),
     leaders AS MATERIALIZED (${leadingSql(everyOrganisation, q, 'SELECT DISTINCT opened_month AS month FROM requests WHERE opened_month IS NOT NULL', parameters)}),
-    segmented AS MATERIALIZED (
+    -- Streamed, not materialised (OFFSET 0 keeps each level from being folded into the next, so the segment
+    -- and the business days are computed once per request): a materialised step per level wrote and re-read
+    -- every request twice.
+    segmented AS (
       SELECT r.*, CASE WHEN r.author_class = 'team' THEN 'team'
                        -- One uncorrelated key lookup (a hashed subplan), not a join that sorts every request.
                        WHEN r.opened_month::text || ' ' || r.entity IN (SELECT l.month::text || ' ' || l.entity FROM leaders l) THEN 'leading' ELSE 'other' END AS segment
-        FROM requests r),
-    -- Materialised so that each request's business days are computed once, not once per reference.
-    measured AS MATERIALIZED (
+        FROM requests r OFFSET 0),
+    measured AS (
       SELECT s.*, CASE s.segment WHEN 'team' THEN ${q.param(parameters.teamSlo)}::float8 WHEN 'leading' THEN ${q.param(parameters.leadingSlo)}::float8 END AS slo,
              ${
                holidays === null
@@ -57,7 +59,7 @@ function requestsSql(context: KpiContext<Parameters>, q: Query, periods: readonl
                    `coalesce(s.until_business_days, ${businessTimeSql('s.until_at', null)}) - s.requested_business_days`
                  : `${businessTimeSql('s.until_at', holidays)} - ${businessTimeSql('s.requested_at', holidays)}`
              } AS business_days
-        FROM segmented s)
+        FROM segmented s OFFSET 0)
     SELECT m.*, CASE WHEN m.slo IS NULL THEN 'none' WHEN m.business_days >= m.slo THEN 'missed' WHEN m.responded_at IS NOT NULL THEN 'met' ELSE 'pending' END AS status
       FROM measured m`;
 }
