@@ -164,8 +164,9 @@ export function inProjects(q: Query, filters: ResolvedFilters, alias: string): s
  * since a question about given projects is not answered by community-wide channels.
  */
 export function inActivityProjects(q: Query, filters: ResolvedFilters, alias: string): string {
-  const projects = inProjects(q, filters, alias);
-  return filters.projectsChosen ? projects : `(${projects} OR ${alias}.project_id = 0)`;
+  // One list with 0 in it rather than "… OR project_id = 0": PostgreSQL 17 (PGlite) turned the OR into two
+  // bitmap index scans, each over every candidate of a look-up (conversion rate: 0.6 s on 10M activities).
+  return `${alias}.project_id = ANY(${q.ids(filters.projectsChosen ? filters.projectIds : [...filters.projectIds, 0n])})`;
 }
 
 /**

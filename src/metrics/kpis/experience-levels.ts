@@ -27,17 +27,22 @@ export { LEVELS as EXPERIENCE_LEVELS };
 
 /**
  * Per (period, person): the people who contributed in the period, with their merged MRs of all time up to
- * the period's end. Their merges are summed per month (history before the range in one row), and a running
- * sum per person, in time order with each period's end placed before the merges of its own month, gives
- * the total at every end at once, without a (period, month) pairing.
+ * the period's end. Each person's merges are summed by how many period ends precede them (width_bucket:
+ * everything before the range is 0), and a running sum over those few rows gives the total over each run of
+ * periods (from, through); each contributor then finds the one run holding their period, by hash on the
+ * person. No row is listed per (period, month).
  */
 function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]): string {
   const f = context.filters;
   const first = q.param(periods[0]?.start ?? f.from, '::date');
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
+  const ends = q.param(
+    periods.map((p) => p.end),
+    '::date[]',
+  );
   const inPeriod = monthInPeriod({ grain: f.grain, periods }, 'x.month');
   return `(WITH contributors AS MATERIALIZED (
-      SELECT DISTINCT p.ordinal, p.end_date, x.canonical_id
+      SELECT DISTINCT p.ordinal, x.canonical_id
         FROM ${periodsRelation(periods)} p
         JOIN (SELECT pm.month, pm.canonical_id FROM ${context.relations.personMonths} pm
                WHERE pm.month >= ${first} AND pm.month < ${last} AND ${inActivityProjectSet(q, f, 'pm')} AND ${inPopulation(f, 'pm')} AND ${inOrganisation(q, f, 'pm')}
@@ -46,17 +51,22 @@ function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]
                WHERE am.month >= ${first} AND am.month < ${last} AND ${inProjects(q, f, 'am')} AND ${inPopulation(f, 'am')} AND ${inOrganisation(q, f, 'am')}) x
           ON ${inPeriod}),
     merges AS MATERIALIZED (
-      SELECT m.canonical_id, CASE WHEN m.month < ${first} THEN '-infinity'::date ELSE m.month END AS month, sum(m.merged)::int AS merged
+      SELECT m.canonical_id, width_bucket(m.month, ${ends}) AS ends_before, sum(m.merged)::int AS merged
         FROM ${context.relations.authorMonths} m
        WHERE m.canonical_id IN (SELECT canonical_id FROM contributors) AND m.month < ${last} AND m.merged > 0
          AND m.class <> 'bot' AND ${inProjects(q, f, 'm')}
        GROUP BY 1, 2),
-    running AS (
-      SELECT e.ordinal, e.canonical_id, sum(e.merged) OVER (PARTITION BY e.canonical_id ORDER BY e.at, e.merges_after ROWS UNBOUNDED PRECEDING) AS merged
-        FROM (SELECT c.ordinal, c.canonical_id, c.end_date AS at, 0 AS merges_after, 0 AS merged FROM contributors c
-              UNION ALL
-              SELECT NULL, h.canonical_id, h.month, 1, h.merged FROM merges h) e)
-    SELECT p.key, r.canonical_id, r.merged FROM running r JOIN ${periodsRelation(periods)} p ON p.ordinal = r.ordinal)`;
+    -- Merges counted in ends_before b count from period b + 1 on: each row's running total holds from b + 1
+    -- through the period before the person's next row.
+    runs AS MATERIALIZED (
+      SELECT canonical_id, ends_before + 1 AS from_ordinal,
+             coalesce(lead(ends_before) OVER w, 2147483647) AS through_ordinal,
+             sum(merged) OVER (w ROWS UNBOUNDED PRECEDING) AS merged
+        FROM merges WINDOW w AS (PARTITION BY canonical_id ORDER BY ends_before))
+    SELECT p.key, c.canonical_id, coalesce(r.merged, 0) AS merged
+      FROM contributors c
+      JOIN ${periodsRelation(periods)} p ON p.ordinal = c.ordinal
+      LEFT JOIN runs r ON r.canonical_id = c.canonical_id AND c.ordinal >= r.from_ordinal AND c.ordinal <= r.through_ordinal)`;
 }
 
 /** Experience levels: the period's contributors by their merged MRs of all time. */
