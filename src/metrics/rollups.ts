@@ -4,6 +4,7 @@ import { toNumber } from '../db/connection.ts';
 import { affiliationAtSql, type ClassificationRules, classificationRulesSchema, classificationSql } from '../people/index.ts';
 import { readSetting, writeSetting } from '../settings/index.ts';
 import { businessTimeSql } from './kpis/business-days.ts';
+import { PARTICIPATION_KINDS } from './kpis/contributions.ts';
 
 /**
  * The KPI rollups: what every KPI reads instead of the raw tables.
@@ -12,11 +13,14 @@ import { businessTimeSql } from './kpis/business-days.ts';
  *                        and organisation at contribution time, the milestone (inferred from merged_at
  *                        where the MR has none), type, and the instants KPIs measure
  *   kpi_author_months    merged / opened MRs per (month, project, canonical author, class, organisation)
+ *   kpi_author_spans     the same over all time, for the merges: how many and the first, per (canonical
+ *                        author, project, class, organisation)
  *   kpi_activity_months  activities per (month, project, canonical person, kind, class, organisation)
  *   kpi_activity_spans   the same over all time: first and last instant per (canonical person, project, kind, class, organisation)
  *   kpi_person_months    kpi_activity_months over every kind and project: per (month, canonical person, class,
  *                        organisation), with the projects as an array
- *   kpi_person_spans     kpi_activity_spans over every kind: per (canonical person, project, class, organisation)
+ *   kpi_person_spans     kpi_activity_spans over every kind: per (canonical person, project, class, organisation),
+ *                        with the first participation (CHAOSS D1)
  *   kpi_review_requests  one row per review request: the reviewer (canonical person, class) and when they
  *                        first responded (review, approval or note) after the request
  *
@@ -49,6 +53,7 @@ export async function writeClassificationRules(session: Session, rules: unknown)
 export interface Relations {
   mergeRequests: string;
   authorMonths: string;
+  authorSpans: string;
   activityMonths: string;
   activitySpans: string;
   personMonths: string;
@@ -59,6 +64,7 @@ export interface Relations {
 export const ROLLED_UP: Relations = {
   mergeRequests: 'kpi_merge_requests',
   authorMonths: 'kpi_author_months',
+  authorSpans: 'kpi_author_spans',
   activityMonths: 'kpi_activity_months',
   activitySpans: 'kpi_activity_spans',
   personMonths: 'kpi_person_months',
@@ -70,9 +76,11 @@ export const ROLLED_UP: Relations = {
 export function unrolledRelations(rules: ClassificationRules): Relations {
   const mergeRequests = `(${mergeRequestFactsSql(rules, 'true')})`;
   const activityMonths = `(${activityMonthsSql(rules, 'true')})`;
+  const authorMonths = `(${authorMonthsSql(mergeRequests, 'true')})`;
   return {
     mergeRequests,
-    authorMonths: `(${authorMonthsSql(mergeRequests, 'true')})`,
+    authorMonths,
+    authorSpans: `(${authorSpansSql(authorMonths, 'true')})`,
     activityMonths,
     activitySpans: `(${activitySpansSql(activityMonths, 'true')})`,
     personMonths: `(${personMonthsSql(activityMonths, 'true')})`,
@@ -153,6 +161,13 @@ export function authorMonthsSql(mergeRequests: string, restriction: string): str
      GROUP BY e.month, e.project_id, e.canonical_id, e.class, coalesce(e.organisation_id, 0)`;
 }
 
+/** kpi_author_spans as a SELECT over a kpi_author_months relation, for the rows `restriction` (over `am`) admits. */
+export function authorSpansSql(authorMonths: string, restriction: string): string {
+  return `SELECT am.canonical_id, am.project_id, am.class, am.organisation_id, sum(am.merged)::int AS merged, min(am.first_merged_at) AS first_merged_at
+      FROM ${authorMonths} am WHERE am.merged > 0 AND ${restriction}
+     GROUP BY am.canonical_id, am.project_id, am.class, am.organisation_id`;
+}
+
 /**
  * The days on which someone's class or organisation can change: the starts and ends of the team, group and
  * organisation periods of everyone in their canonical group. Between two such days both stay the same, so
@@ -216,7 +231,8 @@ export function personMonthsSql(activityMonths: string, restriction: string): st
 /** kpi_person_spans as a SELECT over a kpi_activity_months relation, for the rows `restriction` (over `am`) admits. */
 export function personSpansSql(activityMonths: string, restriction: string): string {
   return `SELECT am.canonical_id, am.project_id, am.class, am.organisation_id,
-                 sum(am.activities)::int AS activities, min(am.first_at) AS first_at, max(am.last_at) AS last_at
+                 sum(am.activities)::int AS activities, min(am.first_at) AS first_at, max(am.last_at) AS last_at,
+                 min(am.first_at) FILTER (WHERE am.kind IN (${PARTICIPATION_KINDS.map((kind) => `'${kind}'`).join(', ')})) AS first_participation_at
       FROM ${activityMonths} am WHERE ${restriction}
      GROUP BY am.canonical_id, am.project_id, am.class, am.organisation_id`;
 }
@@ -262,6 +278,7 @@ export function reviewRequestsSql(rules: ClassificationRules, mergeRequests: str
 export const ROLLUP_TABLES = [
   'kpi_merge_requests',
   'kpi_author_months',
+  'kpi_author_spans',
   'kpi_activity_months',
   'kpi_activity_spans',
   'kpi_person_months',
@@ -275,7 +292,8 @@ const AUTHOR_MONTH_COLUMNS = 'month, project_id, canonical_id, class, organisati
 const ACTIVITY_MONTH_COLUMNS = 'month, project_id, canonical_id, kind, class, organisation_id, activities, first_at, last_at';
 const ACTIVITY_SPAN_COLUMNS = 'canonical_id, project_id, kind, class, organisation_id, activities, first_at, last_at';
 const PERSON_MONTH_COLUMNS = 'month, canonical_id, class, organisation_id, project_ids, activities, first_at, last_at';
-const PERSON_SPAN_COLUMNS = 'canonical_id, project_id, class, organisation_id, activities, first_at, last_at';
+const AUTHOR_SPAN_COLUMNS = 'canonical_id, project_id, class, organisation_id, merged, first_merged_at';
+const PERSON_SPAN_COLUMNS = 'canonical_id, project_id, class, organisation_id, activities, first_at, last_at, first_participation_at';
 const REVIEW_REQUEST_COLUMNS =
   'merge_request_id, project_id, reviewer_id, reviewer_canonical_id, reviewer_class, requested_at, responded_at, author_canonical_id, author_class, organisation_id, opened_at, ended_at, requested_business_days, until_business_days';
 
@@ -359,6 +377,7 @@ async function rebuildAll(tx: Session, rules: ClassificationRules) {
   await tx.query(`TRUNCATE ${ROLLUP_TABLES.join(', ')}, kpi_canonical, kpi_changes`);
   await tx.query(`INSERT INTO kpi_merge_requests (${FACT_COLUMNS}) ${mergeRequestFactsSql(rules, 'true')} ORDER BY contributed_at, class`);
   await tx.query(`INSERT INTO kpi_author_months (${AUTHOR_MONTH_COLUMNS}) ${authorMonthsSql('kpi_merge_requests', 'true')} ORDER BY month, class`);
+  await tx.query(`INSERT INTO kpi_author_spans (${AUTHOR_SPAN_COLUMNS}) ${authorSpansSql('kpi_author_months', 'true')} ORDER BY canonical_id`);
   await tx.query(`INSERT INTO kpi_activity_months (${ACTIVITY_MONTH_COLUMNS}) ${activityMonthsSql(rules, 'true')} ORDER BY month, class`);
   await tx.query(`INSERT INTO kpi_activity_spans (${ACTIVITY_SPAN_COLUMNS}) ${activitySpansSql('kpi_activity_months', 'true')} ORDER BY canonical_id`);
   await tx.query(`INSERT INTO kpi_person_months (${PERSON_MONTH_COLUMNS}) ${personMonthsSql('kpi_activity_months', 'true')} ORDER BY month, class`);
@@ -418,6 +437,10 @@ async function refreshChanged(tx: Session, rules: ClassificationRules): Promise<
   await tx.query('DELETE FROM kpi_author_months WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
   await tx.query(
     `INSERT INTO kpi_author_months (${AUTHOR_MONTH_COLUMNS}) ${authorMonthsSql('kpi_merge_requests', 'f.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,
+  );
+  await tx.query('DELETE FROM kpi_author_spans WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
+  await tx.query(
+    `INSERT INTO kpi_author_spans (${AUTHOR_SPAN_COLUMNS}) ${authorSpansSql('kpi_author_months', 'am.canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)')}`,
   );
   await tx.query('DELETE FROM kpi_activity_months WHERE canonical_id IN (SELECT canonical_id FROM kpi_refresh_groups)');
   await tx.query(

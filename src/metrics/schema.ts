@@ -123,7 +123,10 @@ export const kpiPersonMonths = pgTable(
   ],
 );
 
-/** kpi_activity_spans without kind: first and last instant per (canonical person, project, class, organisation). */
+/**
+ * kpi_activity_spans without kind: first and last instant per (canonical person, project, class,
+ * organisation), and the first participation (CHAOSS D1: PARTICIPATION_KINDS), null when none.
+ */
 export const kpiPersonSpans = pgTable(
   'kpi_person_spans',
   {
@@ -134,8 +137,31 @@ export const kpiPersonSpans = pgTable(
     activities: integer('activities').notNull(),
     firstAt: at('first_at').notNull(),
     lastAt: at('last_at').notNull(),
+    firstParticipationAt: at('first_participation_at'),
   },
-  (t) => [uniqueIndex('kpi_person_spans_key').on(t.canonicalId, t.projectId, t.class, t.organisationId), index('kpi_person_spans_first').on(t.firstAt)],
+  (t) => [
+    uniqueIndex('kpi_person_spans_key').on(t.canonicalId, t.projectId, t.class, t.organisationId),
+    index('kpi_person_spans_first').on(t.firstAt),
+    index('kpi_person_spans_participation').on(t.firstParticipationAt),
+  ],
+);
+
+/**
+ * kpi_author_months over all time, for the months with a merge: merged MRs and the first merge per
+ * (canonical author, project, class, organisation). "First merged MR ever" questions read a row per person
+ * and project here instead of every month of their history.
+ */
+export const kpiAuthorSpans = pgTable(
+  'kpi_author_spans',
+  {
+    canonicalId: ref('canonical_id').notNull(),
+    projectId: ref('project_id').notNull(),
+    class: text('class').notNull(),
+    organisationId: ref('organisation_id').notNull(),
+    merged: integer('merged').notNull(),
+    firstMergedAt: at('first_merged_at').notNull(),
+  },
+  (t) => [uniqueIndex('kpi_author_spans_key').on(t.canonicalId, t.projectId, t.class, t.organisationId)],
 );
 
 /**

@@ -6,6 +6,12 @@ import type { Query } from '../kpi.ts';
 export const ACTIVITY_KINDS = activityKind.enumValues;
 export type ActivityKind = (typeof ACTIVITY_KINDS)[number];
 
+/**
+ * CHAOSS's D1, taking part in the work: an issue, a comment, a review or an approval, an MR opened (a merged
+ * MR is a higher stage). kpi_person_spans keeps the first of these per person, for the conversion rate.
+ */
+export const PARTICIPATION_KINDS: readonly ActivityKind[] = ['issue_opened', 'issue_commented', 'mr_commented', 'mr_reviewed', 'mr_approved', 'mr_opened'];
+
 /** A `kinds` parameter: the activity kinds that count as a contribution; every kind when absent. */
 export const kindsParameter = z.array(z.enum(ACTIVITY_KINDS)).min(1).optional();
 

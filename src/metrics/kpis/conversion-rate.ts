@@ -16,9 +16,6 @@ import {
 import { monthOf } from './contributions.ts';
 import { explanation } from './explain-helpers.ts';
 
-/** D1: taking part in the work. Opening an MR is at least that; a merged MR (D2) is too. */
-const PARTICIPATION_KINDS = ['issue_opened', 'issue_commented', 'mr_commented', 'mr_reviewed', 'mr_approved', 'mr_opened'];
-
 const parameters = z.strictObject({
   /** How long after reaching a stage reaching the next one counts as converting, in days. */
   windowDays: z.number().int().min(1).max(730).default(90),
@@ -26,34 +23,37 @@ const parameters = z.strictObject({
 type Parameters = z.infer<typeof parameters>;
 
 /**
- * Per person who may have first reached D0 or D1 in the range (an activity span or a merge starting in
- * it): when they first reached D0, D1 and D2 ever, each stage reached at the first event of that stage or
- * a higher one. Firsts come from the candidates' activity spans and merge months only.
+ * Per person who may have first reached D0 or D1 in the range (a first activity, a first participation
+ * (PARTICIPATION_KINDS, kept by kpi_person_spans) or a merge in it): when they first reached D0, D1 and D2
+ * ever, each stage reached at the first event of that stage or a higher one. Firsts come from the
+ * candidates' person and author spans: a row per person and project, not per kind or month.
  */
 function reachedSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   const f = context.filters;
   const from = periods[0]?.start ?? f.from;
   const to = periods.at(-1)?.end ?? f.to;
   const instant = (day: string) => `(${q.param(day, '::date')}::timestamp AT TIME ZONE 'UTC')`;
-  const participation = q.param(PARTICIPATION_KINDS, '::text[]');
   const activities = (alias: string) => `${inActivityProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
-  const merges = (alias: string) => `${alias}.merged > 0 AND ${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
+  const merges = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
   return `(WITH candidates AS MATERIALIZED (
-        SELECT s.canonical_id FROM ${context.relations.activitySpans} s
+        SELECT s.canonical_id FROM ${context.relations.personSpans} s
          WHERE s.first_at >= ${instant(from)} AND s.first_at < ${instant(to)} AND ${activities('s')}
         UNION
+        SELECT s.canonical_id FROM ${context.relations.personSpans} s
+         WHERE s.first_participation_at >= ${instant(from)} AND s.first_participation_at < ${instant(to)} AND ${activities('s')}
+        UNION
         SELECT am.canonical_id FROM ${context.relations.authorMonths} am
-         WHERE am.month >= ${q.param(monthOf(from), '::date')} AND am.month < ${q.param(to, '::date')} AND ${merges('am')}),
+         WHERE am.month >= ${q.param(monthOf(from), '::date')} AND am.month < ${q.param(to, '::date')} AND am.merged > 0 AND ${merges('am')}),
       -- The candidates as one array: their rows are then looked up by canonical_id through the index, where a
       -- join, misjudging the candidates' number, hashed every span.
       chosen AS MATERIALIZED (SELECT array_agg(canonical_id) AS ids FROM candidates),
       acts AS (
-        SELECT s.canonical_id, min(s.first_at) AS a0, min(s.first_at) FILTER (WHERE s.kind = ANY(${participation})) AS a1
-          FROM ${context.relations.activitySpans} s
+        SELECT s.canonical_id, min(s.first_at) AS a0, min(s.first_participation_at) AS a1
+          FROM ${context.relations.personSpans} s
          WHERE s.canonical_id = ANY((SELECT ids FROM chosen)::int8[]) AND ${activities('s')} GROUP BY s.canonical_id),
       merges AS (
         SELECT m.canonical_id, min(m.first_merged_at) AS a2
-          FROM ${context.relations.authorMonths} m
+          FROM ${context.relations.authorSpans} m
          WHERE m.canonical_id = ANY((SELECT ids FROM chosen)::int8[]) AND ${merges('m')} GROUP BY m.canonical_id)
     SELECT c.canonical_id, least(a.a0, a.a1, m.a2) AS d0, least(a.a1, m.a2) AS d1, m.a2 AS d2
       FROM candidates c LEFT JOIN acts a ON a.canonical_id = c.canonical_id LEFT JOIN merges m ON m.canonical_id = c.canonical_id)`;

@@ -7,7 +7,7 @@ import { inOrganisation, inPopulation, inProjects, type KpiContext, monthInPerio
  * class but bot, so a former team member who now contributes as wider community is returning, not new.
  *
  * Rows (key, canonical_id, merged, first_ever_at, new). The candidates are taken from the periods first,
- * and only their history is read (by canonical person), so the cost follows the range, not the table.
+ * and only their author spans are read (by canonical person), so the cost follows the range, not the table.
  */
 export function firstMergesSql(context: KpiContext<unknown>, q: Query, periods: readonly Period[] = context.filters.periods): string {
   const f = context.filters;
@@ -20,8 +20,8 @@ export function firstMergesSql(context: KpiContext<unknown>, q: Query, periods: 
        GROUP BY p.key, am.canonical_id),
     first_ever AS MATERIALIZED (
       SELECT h.canonical_id, min(h.first_merged_at) AS first_ever_at
-        FROM ${am} h
-       WHERE h.canonical_id IN (SELECT canonical_id FROM active) AND h.merged > 0 AND h.class <> 'bot' AND ${inProjects(q, f, 'h')}
+        FROM ${context.relations.authorSpans} h
+       WHERE h.canonical_id IN (SELECT canonical_id FROM active) AND h.class <> 'bot' AND ${inProjects(q, f, 'h')}
        GROUP BY h.canonical_id)
     SELECT a.key, a.canonical_id, a.merged, fe.first_ever_at, (fe.first_ever_at >= a.start_at) AS new
       FROM active a JOIN first_ever fe ON fe.canonical_id = a.canonical_id`;

@@ -17,7 +17,7 @@ type Parameters = z.infer<typeof parameters>;
 
 /**
  * The parts both the series and the explanation read, per period end E, with W = the window before E and
- * V = the window before W: each person's merged MRs per month (history) and first merged month (firsts),
+ * V = the window before W: each person's merged MRs per month in V ∪ W (history), first merged month ever (firsts),
  * and per (period, person) merged within V ∪ W (recent): how many within W, whether any within V, and
  * their merges by milestone within W (most in one milestone, how many milestones). Month rows are listed
  * under the periods whose window holds them (windowOrdinals), and both kinds of rows are summed in one
@@ -36,9 +36,13 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
   const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
   return `history AS MATERIALIZED (
       SELECT am.canonical_id, am.month, sum(am.merged)::int AS merged FROM ${context.relations.authorMonths} am
-       WHERE am.merged > 0 AND am.month < ${last} AND ${mine('am')}
+       WHERE am.merged > 0 AND am.month >= (${first}::date - 2 * ${window})::date AND am.month < ${last} AND ${mine('am')}
        GROUP BY am.canonical_id, am.month),
-    firsts AS MATERIALIZED (SELECT canonical_id, min(month) AS first_month FROM history GROUP BY canonical_id),
+    -- Everyone's first merged month, from the author spans (a row per person and project, not per month).
+    firsts AS MATERIALIZED (
+      SELECT s.canonical_id, date_trunc('month', min(s.first_merged_at) AT TIME ZONE 'UTC')::date AS first_month
+        FROM ${context.relations.authorSpans} s WHERE ${mine('s')}
+       GROUP BY s.canonical_id HAVING min(s.first_merged_at) < (${last}::timestamp AT TIME ZONE 'UTC')),
     periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
     milestone_months AS MATERIALIZED (
       SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*)::int AS n
@@ -53,7 +57,6 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
         FROM (SELECT o.ordinal, h.canonical_id, CASE WHEN o.ordinal <= ${inWindow.last('h.month')} THEN h.merged END AS in_window,
                      o.ordinal > ${inWindow.last('h.month')} AS in_previous, NULL::int AS most, 0 AS milestones
                 FROM history h CROSS JOIN LATERAL generate_series(${inEither.first('h.month')}, ${inEither.last('h.month')}) AS o(ordinal)
-               WHERE h.month >= (${first}::date - 2 * ${window})::date
               UNION ALL
               SELECT m.ordinal, m.canonical_id, NULL, NULL, m.n, 1
                 FROM (SELECT o.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
