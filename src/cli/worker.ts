@@ -51,18 +51,27 @@ export function registerWorkerCommand(program: Command, withDatabase: WithDataba
       throw new UsageError('tributary worker needs PostgreSQL (DATABASE_URL or --database-url): the embedded database opens in one process only, and `tributary serve` already runs the worker on it');
     }
     await withDatabase(command, async (db) => {
-      const worker = await startCliWorker(command, db, options);
-      process.stdout.write('Tributary worker running. Ctrl-C stops it.\n');
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
+      // Listening for the signals before saying it runs, as serve does: one sent on reading that line must not kill at once.
+      let signalled!: () => void;
+      const stopped = new Promise<void>((resolve) => {
+        signalled = resolve;
       });
-      await worker.stop();
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        signalled();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      try {
+        const worker = await startCliWorker(command, db, options);
+        process.stdout.write('Tributary worker running. Ctrl-C stops it.\n');
+        await stopped;
+        await worker.stop();
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
     });
   });
 }
