@@ -10,7 +10,6 @@ import {
   type Period,
   type Point,
   periodsRelation,
-  pointsFrom,
   Query,
   rounded,
   toNumber,
@@ -60,21 +59,40 @@ export function perUnitSql(q: Query, context: KpiContext<ContributionParameters>
      GROUP BY p.key, p.ordinal, ${unitKind}, ${unitId})`;
 }
 
-/** Per period: the smallest number of units making at least half of all contributions (value), and how many units contributed (basis). */
+/**
+ * Per period: the smallest number of units making at least half of all contributions (value), and how many
+ * units contributed (basis). Unit i, ranked by contributions, is in that set exactly when the ones ranked
+ * before it make less than half; how ties are ranked does not change the count. So the units are only
+ * counted per (period, contributions) in SQL, a few hundred rows, and the set is walked here from the top.
+ */
 export async function factorSeries(context: KpiContext<ContributionParameters>, unit: Unit): Promise<Point[]> {
   const q = new Query();
   const f = context.filters;
-  // Unit i is among the smallest set making half exactly when the ones ranked before it make less than half.
-  // How ties in n are ordered does not change that count, so they are ordered by cheap keys, not by name.
-  const rows = await context.session.query<{ key: string; factor: unknown; units: unknown; total: unknown }>(
-    `SELECT r.key, count(*) FILTER (WHERE r.running - r.n < r.total / 2.0) AS factor, count(*) AS units, max(r.total) AS total
-       FROM (SELECT c.key, c.n, sum(c.n) OVER (PARTITION BY c.ordinal ORDER BY c.n DESC, c.unit_kind, c.unit_id ROWS UNBOUNDED PRECEDING) AS running,
-                    sum(c.n) OVER (PARTITION BY c.ordinal) AS total
-               FROM ${perUnitSql(q, context, f.periods, unit)} c) r
-      GROUP BY r.key`,
+  const rows = await context.session.query<{ key: string; n: unknown; units: unknown }>(
+    `SELECT c.key, c.n, count(*) AS units FROM ${perUnitSql(q, context, f.periods, unit)} c GROUP BY c.key, c.n`,
     q.params,
   );
-  return pointsFrom(f.periods, rows, (row) => (row ? { value: toNumber(row.factor), basis: toNumber(row.units) } : { value: null, basis: 0 }));
+  const levels = new Map<string, { n: number; units: number }[]>();
+  for (const row of rows) {
+    const list = levels.get(row.key) ?? [];
+    list.push({ n: toNumber(row.n), units: toNumber(row.units) });
+    levels.set(row.key, list);
+  }
+  return f.periods.map((period) => {
+    const list = (levels.get(period.key) ?? []).sort((a, b) => b.n - a.n);
+    const base = { period: period.key, start: period.start, end: period.end };
+    if (list.length === 0) return { ...base, value: null, basis: 0 };
+    const total = list.reduce((sum, level) => sum + level.n * level.units, 0);
+    let before = 0;
+    let factor = 0;
+    for (const level of list) {
+      // The units j = 1…units of this level count while 2 · (before + (j − 1) · n) < total.
+      if (2 * before >= total) break;
+      factor += Math.min(level.units, Math.ceil((total - 2 * before) / (2 * level.n)));
+      before += level.n * level.units;
+    }
+    return { ...base, value: factor, basis: list.reduce((sum, level) => sum + level.units, 0) };
+  });
 }
 
 export type UnitShare = {
