@@ -1,9 +1,10 @@
 /**
  * Benchmark: the dashboard API under load. Starts `tributary serve` (worker included, as users run it) on
  * 127.0.0.1 over the demo community `tributary start` loads, signs in, and drives the routes a dashboard
- * calls (KPI list, KPI series for twelve months, contributors, merge requests) with autocannon at a fixed
- * total rate, each route from its own autocannon instance so each gets its own latencies. Target: p95 under
- * 50 ms on every route at 100 requests/s, on PGlite and PostgreSQL.
+ * calls (KPI list, KPI series for twelve months, contributors, merge requests) at a steady total rate, the
+ * routes in turn, timing each request from when it was due (an open loop, as wrk2 or k6's constant arrival
+ * rate do). Target: p95 under 50 ms on every route at 100 requests/s, on PGlite and PostgreSQL. Then
+ * autocannon at the same rate for comparison: its rate mode fires each second's quota in a burst.
  *
  *   npm run bench -- server [--engine pglite|postgres|both] [--rate 100] [--seconds 20] [--reload]
  *
@@ -77,6 +78,62 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
 }
 
+interface RouteResult {
+  name: string;
+  latencies: number[];
+  errors: number;
+}
+
+/** Sends rate × seconds requests at a steady pace, the routes in turn; latencies from each request's due time. */
+async function steadyLoad(url: string, names: string[], headers: Record<string, string>): Promise<RouteResult[]> {
+  const results = names.map((name) => ({ name, latencies: [] as number[], errors: 0 }));
+  const interval = 1000 / rate;
+  const total = Math.round(rate * seconds);
+  const start = performance.now() + 50;
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + i * interval;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const result = results[i % names.length] as RouteResult;
+    pending.push(
+      fetch(`${url}${ROUTES[result.name]}`, { headers }).then(
+        async (response) => {
+          await response.arrayBuffer();
+          result.latencies.push(performance.now() - due);
+          if (!response.ok) result.errors++;
+        },
+        () => {
+          result.errors++;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  for (const result of results) result.latencies.sort((a, b) => a - b);
+  return results;
+}
+
+/** Prints p50/p95/p99 per route and over all; true when every route's p95 is under the target without errors. */
+function printTable(results: RouteResult[]): boolean {
+  console.log(`  ${'route'.padEnd(38)} ${'requests'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}`);
+  let met = true;
+  const line = (name: string, latencies: number[], errors: number) =>
+    console.log(
+      `  ${name.padEnd(38)} ${String(latencies.length).padStart(8)} ${percentile(latencies, 50).toFixed(1).padStart(8)} ${percentile(latencies, 95).toFixed(1).padStart(8)} ${percentile(latencies, 99).toFixed(1).padStart(8)} ${String(errors).padStart(7)}`,
+    );
+  for (const r of results) {
+    met &&= percentile(r.latencies, 95) < TARGET_P95_MS && r.errors === 0;
+    line(r.name, r.latencies, r.errors);
+  }
+  line(
+    'all',
+    results.flatMap((r) => r.latencies).sort((a, b) => a - b),
+    results.reduce((n, r) => n + r.errors, 0),
+  );
+  return met;
+}
+
 async function benchEngine(engine: string) {
   const env: NodeJS.ProcessEnv = { ...process.env, TRIBUTARY_SCRYPT_COST: '1024' };
   if (engine === 'pglite') {
@@ -126,13 +183,23 @@ async function benchEngine(engine: string) {
     const names = Object.keys(ROUTES);
     const perRoute = rate / names.length;
     console.log(`${rate} requests/s for ${seconds} s over ${names.length} routes (${perRoute.toFixed(1)}/s each), signed in; target p95 < ${TARGET_P95_MS} ms`);
-    const results = await Promise.all(
+
+    // The target, at a steady rate: one request every 1000/rate ms, routes in turn, sent whether or not the
+    // ones before have answered (open loop), each timed from when it was due, so a slow answer that delays
+    // the next sends counts against the server (no coordinated omission).
+    const steady = await steadyLoad(url, names, headers);
+    console.log(`steady load (a request every ${(1000 / rate).toFixed(1)} ms, timed from when it was due):`);
+    const met = printTable(steady);
+
+    // For comparison, autocannon at the same overall rate: its rate mode sends each connection's quota for
+    // the second as fast as it can when the second starts, so the server meets bursts of ~${rate} requests at
+    // once each second. Not the target's measure; printed because it shows how the server takes a burst.
+    const bursts = await Promise.all(
       names.map(async (name) => {
         const latencies: number[] = [];
         let failures = 0;
-        let instance: autocannon.Instance | undefined;
         const result = await new Promise<autocannon.Result>((resolve, reject) => {
-          instance = autocannon({ url: `${url}${ROUTES[name]}`, headers, connections: 4, overallRate: perRoute, duration: seconds }, (error, finished) =>
+          const instance = autocannon({ url: `${url}${ROUTES[name]}`, headers, connections: 4, overallRate: perRoute, duration: seconds }, (error, finished) =>
             error ? reject(error) : resolve(finished),
           );
           instance.on('response', (_client, status, _bytes, responseTime) => {
@@ -144,20 +211,9 @@ async function benchEngine(engine: string) {
         return { name, latencies, errors: Math.max(failures, result.errors + result.timeouts + result.non2xx) };
       }),
     );
-    console.log(`${'route'.padEnd(38)} ${'requests'.padStart(8)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}`);
-    let met = true;
-    for (const r of results) {
-      const p95 = percentile(r.latencies, 95);
-      met &&= p95 < TARGET_P95_MS && r.errors === 0;
-      console.log(
-        `${r.name.padEnd(38)} ${String(r.latencies.length).padStart(8)} ${percentile(r.latencies, 50).toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)} ${percentile(r.latencies, 99).toFixed(1).padStart(8)} ${String(r.errors).padStart(7)}`,
-      );
-    }
-    const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
-    console.log(
-      `${'all'.padEnd(38)} ${String(all.length).padStart(8)} ${percentile(all, 50).toFixed(1).padStart(8)} ${percentile(all, 95).toFixed(1).padStart(8)} ${percentile(all, 99).toFixed(1).padStart(8)} ${String(results.reduce((n, r) => n + r.errors, 0)).padStart(7)}`,
-    );
-    console.log(`${engine}: ${met ? 'target met' : 'TARGET MISSED'} (p95 < ${TARGET_P95_MS} ms on every route, no errors)`);
+    console.log("autocannon at the same rate (each second's requests sent in a burst as it starts; for comparison):");
+    printTable(bursts);
+    console.log(`${engine}: ${met ? 'target met' : 'TARGET MISSED'} (steady load: p95 < ${TARGET_P95_MS} ms on every route, no errors)`);
   } finally {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
