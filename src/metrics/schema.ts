@@ -41,6 +41,8 @@ export const kpiMergeRequests = pgTable(
   },
   (t) => [
     index('kpi_merge_requests_merged').on(t.mergedAt),
+    // Covers a population's merges by milestone in a span (lifecycle's high-performing test), index-only.
+    index('kpi_merge_requests_merged_milestones').on(t.class, t.mergedAt, t.milestoneId, t.canonicalId, t.projectId, t.organisationId),
     index('kpi_merge_requests_created').on(t.createdAt),
     // Covers the opened-in-a-period questions (closure ratio, time to first response) for a population, index-only.
     index('kpi_merge_requests_opened').on(t.class, t.createdAt, t.firstResponseAt, t.mergedAt, t.closedAt, t.projectId, t.organisationId),

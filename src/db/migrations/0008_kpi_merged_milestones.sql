@@ -1,0 +1,1 @@
+CREATE INDEX "kpi_merge_requests_merged_milestones" ON "kpi_merge_requests" USING btree ("class","merged_at","milestone_id","canonical_id","project_id","organisation_id");
