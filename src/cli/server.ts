@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { createApiToken, listApiTokens, revokeApiToken } from '../auth/credentials.ts';
+import { githubOptionsFromEnv } from '../auth/github.ts';
 import { oidcOptionsFromEnv } from '../auth/oidc.ts';
 import { generatePassword } from '../auth/passwords.ts';
 import { parseTrustedProxies, type TrustedProxies } from '../auth/proxies.ts';
@@ -49,8 +50,10 @@ export interface ServeCliOptions extends WorkerCliOptions {
 /** Serves the API and the web app on `db` until SIGINT or SIGTERM, with the background worker unless turned off. */
 export async function serveDatabase(command: Command, db: Database, options: ServeCliOptions): Promise<void> {
   let oidc: ReturnType<typeof oidcOptionsFromEnv>;
+  let github: ReturnType<typeof githubOptionsFromEnv>;
   try {
     oidc = oidcOptionsFromEnv();
+    github = githubOptionsFromEnv();
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -63,6 +66,7 @@ export async function serveDatabase(command: Command, db: Database, options: Ser
       allowedOrigins: options.allowedOrigins,
       trustedProxies: options.trustedProxies,
       oidc,
+      github,
       enqueue: worker?.enqueue,
     });
   } finally {
