@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie';
 import { type AppEnv, ProblemError } from '../server/http.ts';
 import { csrfTokenMatches, findApiToken, findSession } from './credentials.ts';
 import type { Principal } from './principal.ts';
+import { forwardedClient, type TrustedProxies } from './proxies.ts';
 import { ANONYMOUS_PERMISSIONS, permissionsOf } from './roles.ts';
 
 export interface AuthOptions {
@@ -10,6 +11,8 @@ export interface AuthOptions {
   secureCookies: boolean;
   /** Origins besides the server's own that may send unsafe requests with a session cookie (e.g. the web app's dev server). */
   allowedOrigins: readonly string[];
+  /** Reverse proxies whose X-Forwarded-For gives the client's address (src/auth/proxies.ts); none by default. */
+  trustedProxies?: TrustedProxies | undefined;
 }
 
 export const CSRF_HEADER = 'x-csrf-token';
@@ -93,8 +96,13 @@ function originAllowed(c: Context, origin: string, options: AuthOptions): boolea
   return origin === new URL(c.req.url).origin || options.allowedOrigins.includes(origin);
 }
 
-/** The client's address for rate limits: the socket's peer (a proxy in front must be trusted explicitly, and is not yet supported). */
-export function clientAddress(c: Context): string {
+/**
+ * The client's address for rate limits: the socket's peer, unless that is one of `trustedProxies`; then the
+ * rightmost address in X-Forwarded-For that is not a trusted proxy. Without trusted proxies the header is ignored.
+ */
+export function clientAddress(c: Context, trustedProxies?: TrustedProxies): string {
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? 'unknown';
+  const peer = incoming?.socket?.remoteAddress;
+  if (peer === undefined) return 'unknown';
+  return forwardedClient(peer, c.req.header('x-forwarded-for'), trustedProxies);
 }

@@ -1,11 +1,9 @@
 import { z } from '@hono/zod-openapi';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import * as client from 'openid-client';
 import { defineRoute, newRouter, PROBLEM_TYPE, ProblemError, problemSchema } from '../server/http.ts';
-import { createSession, csrfTokenOf } from './credentials.ts';
-import { type AuthOptions, cookieNames } from './middleware.ts';
+import { flowCookie, isLoopbackHttp, returnToQuery, startSession, userForIdentity } from './external.ts';
+import type { AuthOptions } from './middleware.ts';
 import { isRole, type Role } from './roles.ts';
-import { createUser, findUserForOidc } from './users.ts';
 
 /**
  * Sign-in through an OpenID Connect provider (GitLab, Keycloak, Google, Entra ID, Authentik…): the
@@ -41,9 +39,6 @@ export function oidcOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): OidcOp
   };
 }
 
-const isLoopbackHttp = (url: URL) => url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-
-const FLOW_COOKIE_SECONDS = 600;
 const flowSchema = z.object({ state: z.string(), nonce: z.string(), verifier: z.string(), returnTo: z.string() });
 
 const problem = (description: string) => ({ description, content: { [PROBLEM_TYPE]: { schema: problemSchema } } });
@@ -53,16 +48,7 @@ const start = defineRoute('public', {
   path: '/auth/oidc/login',
   tags: ['auth'],
   summary: 'Sign in through the configured OpenID Connect provider: redirects there',
-  request: {
-    query: z.object({
-      returnTo: z
-        .string()
-        .regex(/^\/(?!\/)/, 'must be a path on this site')
-        .max(2000)
-        .optional()
-        .openapi({ description: 'Where to land after signing in (a path here; default /)' }),
-    }),
-  },
+  request: { query: returnToQuery },
   responses: { 302: { description: 'To the provider' }, 404: problem('OIDC sign-in is not configured'), 502: problem('The provider cannot be reached') },
 });
 
@@ -80,8 +66,7 @@ const callback = defineRoute('public', {
 });
 
 export function oidcRoutes(options: AuthOptions & { oidc?: OidcOptions | undefined }) {
-  const names = cookieNames(options);
-  const flowCookie = options.secureCookies ? '__Host-tributary_oidc' : 'tributary_oidc';
+  const flows = flowCookie(options, 'oidc', flowSchema);
   const oidc = options.oidc;
   let configuration: Promise<client.Configuration> | undefined;
   const configured = () => {
@@ -111,32 +96,22 @@ export function oidcRoutes(options: AuthOptions & { oidc?: OidcOptions | undefin
         state: flow.state,
         nonce: flow.nonce,
       });
-      setCookie(c, flowCookie, Buffer.from(JSON.stringify(flow)).toString('base64url'), {
-        path: '/',
-        httpOnly: true,
-        secure: options.secureCookies,
-        // Lax: the provider's redirect back is a top-level navigation from another site, which Lax allows.
-        sameSite: 'Lax',
-        maxAge: FLOW_COOKIE_SECONDS,
-      });
+      flows.set(c, flow);
       return c.redirect(url.href, 302);
     })
     .openapi(callback, async (c) => {
       const { oidc: settings, configuration: pending } = configured();
       const config = await pending;
-      const raw = getCookie(c, flowCookie);
-      deleteCookie(c, flowCookie, { path: '/', secure: options.secureCookies });
-      const flow = raw ? flowSchema.safeParse(JSON.parse(Buffer.from(raw, 'base64url').toString('utf8') || 'null')) : undefined;
-      if (!flow?.success) throw new ProblemError(400, 'no sign-in is under way in this browser (or it took more than ten minutes); start again');
+      const flow = flows.take(c);
       // The URL the provider redirected to, as registered: behind a proxy the request's own URL may differ.
       const current = new URL(settings.redirectUri);
       current.search = new URL(c.req.url).search;
       let claims: client.IDToken | undefined;
       try {
         const tokens = await client.authorizationCodeGrant(config, current, {
-          pkceCodeVerifier: flow.data.verifier,
-          expectedState: flow.data.state,
-          expectedNonce: flow.data.nonce,
+          pkceCodeVerifier: flow.verifier,
+          expectedState: flow.state,
+          expectedNonce: flow.nonce,
           idTokenExpected: true,
         });
         claims = tokens.claims();
@@ -146,19 +121,9 @@ export function oidcRoutes(options: AuthOptions & { oidc?: OidcOptions | undefin
       }
       if (!claims) throw new ProblemError(400, 'the provider sent no ID token');
       const email = typeof claims.email === 'string' && claims.email_verified !== false ? claims.email : undefined;
-      const db = c.get('db');
-      let user = await findUserForOidc(db, claims.iss, claims.sub, email);
-      if (!user && settings.autoProvisionRole && email) {
-        const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name : email;
-        user = await createUser(db, { email, name, role: settings.autoProvisionRole }, { issuer: claims.iss, subject: claims.sub });
-      }
-      if (!user || user.disabledAt) {
-        throw new ProblemError(403, `${email ?? 'this account'} has no Tributary account${email ? '' : ' (the provider gave no verified e-mail)'}; ask an administrator`);
-      }
-      const { token, expiresAt } = await createSession(db, user.id);
-      setCookie(c, names.session, token, { path: '/', secure: options.secureCookies, sameSite: 'Lax', expires: expiresAt, httpOnly: true });
-      setCookie(c, names.csrf, csrfTokenOf(token), { path: '/', secure: options.secureCookies, sameSite: 'Lax', expires: expiresAt });
-      c.get('log').info({ event: 'login', via: 'oidc', userId: user.id.toString() }, 'signed in');
-      return c.redirect(flow.data.returnTo, 302);
+      const name = typeof claims.name === 'string' ? claims.name : undefined;
+      const user = await userForIdentity(c, { issuer: claims.iss, subject: claims.sub, email, name }, settings.autoProvisionRole);
+      await startSession(c, options, user, 'oidc');
+      return c.redirect(flow.returnTo, 302);
     });
 }

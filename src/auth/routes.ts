@@ -264,7 +264,7 @@ export function authRoutes(options: AuthOptions) {
   const router = newRouter()
     .openapi(login, async (c) => {
       const { email, password } = c.req.valid('json');
-      const keys = [`ip:${clientAddress(c)}`, `account:${email.trim().toLowerCase()}`];
+      const keys = [`ip:${clientAddress(c, options.trustedProxies)}`, `account:${email.trim().toLowerCase()}`];
       await refuseWhenLimited(keys);
       const db = c.get('db');
       const user = await findUserByEmail(db, email.trim());

@@ -2,8 +2,10 @@ import { isIP } from 'node:net';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { createApiToken, listApiTokens, revokeApiToken } from '../auth/credentials.ts';
+import { githubOptionsFromEnv } from '../auth/github.ts';
 import { oidcOptionsFromEnv } from '../auth/oidc.ts';
 import { generatePassword } from '../auth/passwords.ts';
+import { parseTrustedProxies, type TrustedProxies } from '../auth/proxies.ts';
 import { ROLES, type Role, SCOPES } from '../auth/roles.ts';
 import { AuthError, createUser, findUserByEmail, listUsers } from '../auth/users.ts';
 import type { Database } from '../db/connection.ts';
@@ -41,14 +43,17 @@ export interface ServeCliOptions extends WorkerCliOptions {
   host: string;
   insecureCookies?: boolean | undefined;
   allowedOrigins: string[];
+  trustedProxies?: TrustedProxies | undefined;
   worker: boolean;
 }
 
 /** Serves the API and the web app on `db` until SIGINT or SIGTERM, with the background worker unless turned off. */
 export async function serveDatabase(command: Command, db: Database, options: ServeCliOptions): Promise<void> {
   let oidc: ReturnType<typeof oidcOptionsFromEnv>;
+  let github: ReturnType<typeof githubOptionsFromEnv>;
   try {
     oidc = oidcOptionsFromEnv();
+    github = githubOptionsFromEnv();
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
@@ -59,7 +64,9 @@ export async function serveDatabase(command: Command, db: Database, options: Ser
       host: options.host,
       secureCookies: !options.insecureCookies,
       allowedOrigins: options.allowedOrigins,
+      trustedProxies: options.trustedProxies,
       oidc,
+      github,
       enqueue: worker?.enqueue,
     });
   } finally {
@@ -88,14 +95,28 @@ export function registerServerCommands(program: Command, withDatabase: WithDatab
       new Option('--insecure-cookies', 'session cookies without Secure, for plain-http development on a loopback address only').env('TRIBUTARY_INSECURE_COOKIES'),
     )
     .addOption(new Option('--allowed-origin <origin...>', 'other origins that may send requests with a session cookie (e.g. a web dev server)').env('TRIBUTARY_ALLOWED_ORIGINS'))
+    .addOption(
+      new Option('--trusted-proxy <address...>', 'reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For gives the client address for the login rate limit').env(
+        'TRIBUTARY_TRUSTED_PROXIES',
+      ),
+    )
     .option('--no-worker', 'do not run the background worker in this process (run `tributary worker` beside it, on PostgreSQL)');
   addWorkerOptions(serve).action(
-    async (options: { port: number; host: string; insecureCookies?: boolean; allowedOrigin?: string[] | string; worker: boolean } & WorkerCliOptions, command: Command) => {
+    async (
+      options: { port: number; host: string; insecureCookies?: boolean; allowedOrigin?: string[] | string; trustedProxy?: string[] | string; worker: boolean } & WorkerCliOptions,
+      command: Command,
+    ) => {
       if (options.insecureCookies && !isLoopback(options.host)) {
         throw new UsageError(`--insecure-cookies is for loopback development only; ${options.host} is not a loopback address`);
       }
       const allowedOrigins = [options.allowedOrigin ?? []].flat().flatMap((o) => o.split(',')).map((o) => o.trim()).filter(Boolean);
-      await withDatabase(command, (db) => serveDatabase(command, db, { ...options, allowedOrigins }));
+      let trustedProxies: TrustedProxies | undefined;
+      try {
+        trustedProxies = options.trustedProxy === undefined ? undefined : parseTrustedProxies(options.trustedProxy);
+      } catch (error) {
+        throw new UsageError(`--trusted-proxy: ${(error as Error).message}`);
+      }
+      await withDatabase(command, (db) => serveDatabase(command, db, { ...options, allowedOrigins, trustedProxies: trustedProxies?.entries.length ? trustedProxies : undefined }));
     },
   );
 

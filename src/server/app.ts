@@ -6,6 +6,8 @@ import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { type SignInProvider, signInProviderRoutes } from '../auth/external.ts';
+import { type GithubOptions, githubRoutes } from '../auth/github.ts';
 import { type AuthOptions, authenticate, csrfProtection } from '../auth/middleware.ts';
 import { type OidcOptions, oidcRoutes } from '../auth/oidc.ts';
 import { authProblem, authRoutes } from '../auth/routes.ts';
@@ -29,6 +31,8 @@ export interface AppOptions extends AuthOptions {
   logger: Logger;
   /** OpenID Connect sign-in; without it the OIDC routes answer 404. */
   oidc?: OidcOptions | undefined;
+  /** Sign-in with GitHub (OAuth); without it the GitHub routes answer 404. */
+  github?: GithubOptions | undefined;
   /** A registry of its own per app, so two apps in one process (tests) do not share counters. */
   registry?: Registry;
   /** The built web app (default dist/web); served for every GET outside /api, /healthz and /metrics. */
@@ -131,6 +135,16 @@ export function createApp(options: AppOptions) {
   app.route('/', operations);
   app.route(API_PREFIX, authRoutes(options));
   app.route(API_PREFIX, oidcRoutes(options));
+  app.route(API_PREFIX, githubRoutes(options));
+  app.route(
+    API_PREFIX,
+    signInProviderRoutes(() => {
+      const providers: SignInProvider[] = [];
+      if (options.oidc) providers.push({ id: 'oidc', label: URL.parse(options.oidc.issuer)?.host || 'single sign-on', loginPath: `${API_PREFIX}/auth/oidc/login` });
+      if (options.github) providers.push({ id: 'github', label: 'GitHub', loginPath: `${API_PREFIX}/auth/github/login` });
+      return providers;
+    }),
+  );
   app.route(API_PREFIX, kpiRoutes());
   app.route(API_PREFIX, peopleRoutes({ enqueue: options.enqueue }));
   app.route(API_PREFIX, contributionRoutes());

@@ -30,6 +30,12 @@ export interface Me {
   csrfToken: string | null;
 }
 
+/** The ways to sign in besides (or instead of) a password; from /auth/providers. */
+export interface SignInProviders {
+  password: boolean;
+  providers: { id: 'oidc' | 'github'; label: string; loginPath: string }[];
+}
+
 export interface Kpi {
   id: string;
   title: string;
@@ -242,6 +248,7 @@ export const api = {
   me: () => request<Me>('GET', '/auth/me'),
   login: (email: string, password: string) => request<{ csrfToken: string }>('POST', '/auth/login', { body: { email, password } }),
   logout: () => request<void>('POST', '/auth/logout'),
+  signInProviders: () => request<SignInProviders>('GET', '/auth/providers'),
   kpis: () => request<{ items: Kpi[] }>('GET', '/kpis'),
   kpi: (id: string, query: Query = {}) => request<KpiSeries>('GET', `/kpis/${enc(id)}`, { query }),
   explain: (id: string, period: string, query: Query = {}) => request<KpiExplanation>('GET', `/kpis/${enc(id)}/explain/${enc(period)}`, { query }),

@@ -44,6 +44,10 @@ const MATRIX: Record<string, Row> = {
   // Without an OIDC provider configured these answer 404 to everyone; test/auth/oidc.test.ts signs in through one.
   'GET /api/v1/auth/oidc/login': { allowed: 'everyone', status: 404, request: () => ({ path: '/api/v1/auth/oidc/login' }) },
   'GET /api/v1/auth/oidc/callback': { allowed: 'everyone', status: 404, request: () => ({ path: '/api/v1/auth/oidc/callback?code=x&state=y' }) },
+  // Likewise without GitHub sign-in configured; test/auth/github.test.ts signs in through a GitHub-compatible server.
+  'GET /api/v1/auth/github/login': { allowed: 'everyone', status: 404, request: () => ({ path: '/api/v1/auth/github/login' }) },
+  'GET /api/v1/auth/github/callback': { allowed: 'everyone', status: 404, request: () => ({ path: '/api/v1/auth/github/callback?code=x&state=y' }) },
+  'GET /api/v1/auth/providers': { allowed: 'everyone', status: 200, request: () => ({ path: '/api/v1/auth/providers' }) },
   'GET /api/v1/auth/me': { allowed: 'everyone', status: 200, request: () => ({ path: '/api/v1/auth/me' }) },
   'GET /api/v1/users': { allowed: ADMINS, status: 200, request: () => ({ path: '/api/v1/users' }) },
   'POST /api/v1/users': {

@@ -1,5 +1,5 @@
-import { type FormEvent, useState } from 'react';
-import { api, setCsrfToken } from '../api.ts';
+import { type FormEvent, useEffect, useState } from 'react';
+import { api, type SignInProviders, setCsrfToken } from '../api.ts';
 import { useSession } from '../session.ts';
 import { ErrorNote, PageTitle } from '../ui.tsx';
 
@@ -8,6 +8,16 @@ export function SignInPage() {
   const session = useSession();
   const [error, setError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
+  const [providers, setProviders] = useState<SignInProviders['providers']>([]);
+  useEffect(() => {
+    // Without them (an older server, a hiccup) the password form still works: no error to show.
+    api.signInProviders().then(
+      (answer) => setProviders(answer.providers),
+      () => setProviders([]),
+    );
+  }, []);
+  // Back to this page once the provider has vouched for you.
+  const returnTo = encodeURIComponent(`${window.location.pathname}${window.location.search}`);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
@@ -40,6 +50,17 @@ export function SignInPage() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      {providers.length > 0 && (
+        <ul className="providers" aria-label="Other ways to sign in">
+          {providers.map((provider) => (
+            <li key={provider.id}>
+              <a className="button" href={`${provider.loginPath}?returnTo=${returnTo}`}>
+                Sign in with {provider.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
       <p className="muted">
         No account yet? <code>npx tributary users create-admin --email you@example.org --name "Your Name"</code>
       </p>
