@@ -34,15 +34,19 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
   const inWindow = windowOrdinals(q, periods, windowMonths);
   const inEither = windowOrdinals(q, periods, 2 * windowMonths);
   const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
-  return `history AS MATERIALIZED (
-      SELECT am.canonical_id, am.month, sum(am.merged)::int AS merged FROM ${context.relations.authorMonths} am
-       WHERE am.merged > 0 AND am.month >= (${first}::date - 2 * ${window})::date AND am.month < ${last} AND ${mine('am')}
-       GROUP BY am.canonical_id, am.month),
-    -- Everyone's first merged month, from the author spans (a row per person and project, not per month).
+  return `-- Everyone's first merged month, from the author spans (a row per person and project, not per month).
     firsts AS MATERIALIZED (
       SELECT s.canonical_id, date_trunc('month', min(s.first_merged_at) AT TIME ZONE 'UTC')::date AS first_month
         FROM ${context.relations.authorSpans} s WHERE ${mine('s')}
        GROUP BY s.canonical_id HAVING min(s.first_merged_at) < (${last}::timestamp AT TIME ZONE 'UTC')),
+    -- Merges per person and month in V ∪ W, with the person's first merged month (joined here, once per row,
+    -- not after the rows are listed per period).
+    history AS MATERIALIZED (
+      SELECT h.canonical_id, h.month, h.merged, fi.first_month
+        FROM (SELECT am.canonical_id, am.month, sum(am.merged)::int AS merged FROM ${context.relations.authorMonths} am
+               WHERE am.merged > 0 AND am.month >= (${first}::date - 2 * ${window})::date AND am.month < ${last} AND ${mine('am')}
+               GROUP BY am.canonical_id, am.month) h
+        JOIN firsts fi ON fi.canonical_id = h.canonical_id),
     periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
     milestone_months AS MATERIALIZED (
       SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*)::int AS n
@@ -53,23 +57,23 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
        GROUP BY 1, 2, 3),
     recent AS MATERIALIZED (
       SELECT x.ordinal, x.canonical_id, sum(x.in_window)::int AS in_window, bool_or(x.in_previous) AS in_previous,
-             max(x.most) AS most, sum(x.milestones)::int AS milestones
+             max(x.most) AS most, sum(x.milestones)::int AS milestones, min(x.first_month) AS first_month
         FROM (SELECT o.ordinal, h.canonical_id, CASE WHEN o.ordinal <= ${inWindow.last('h.month')} THEN h.merged END AS in_window,
-                     o.ordinal > ${inWindow.last('h.month')} AS in_previous, NULL::int AS most, 0 AS milestones
+                     o.ordinal > ${inWindow.last('h.month')} AS in_previous, NULL::int AS most, 0 AS milestones, h.first_month
                 FROM history h CROSS JOIN LATERAL generate_series(${inEither.first('h.month')}, ${inEither.last('h.month')}) AS o(ordinal)
               UNION ALL
-              SELECT m.ordinal, m.canonical_id, NULL, NULL, m.n, 1
+              SELECT m.ordinal, m.canonical_id, NULL, NULL, m.n, 1, NULL
                 FROM (SELECT o.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
                         FROM milestone_months mm CROSS JOIN LATERAL generate_series(${inWindow.first('mm.month')}, ${inWindow.last('mm.month')}) AS o(ordinal)
                        GROUP BY o.ordinal, mm.canonical_id, mm.milestone_id) m) x
        GROUP BY x.ordinal, x.canonical_id)`;
 }
 
-/** The segment of a person (firsts fi) at a period's end (periods p), from recent r. */
-function segmentCase(q: Query, context: KpiContext<Parameters>): string {
+/** The segment of a person at a period's end (periods p), from recent r and their first merged month. */
+function segmentCase(q: Query, context: KpiContext<Parameters>, firstMonth = 'fi.first_month'): string {
   const { perMilestone, milestones } = context.parameters;
   return `CASE WHEN r.in_window IS NULL THEN 'inactive'
-                WHEN fi.first_month >= p.w_start THEN 'new'
+                WHEN ${firstMonth} >= p.w_start THEN 'new'
                 WHEN NOT coalesce(r.in_previous, false) THEN 'reactivated'
                 WHEN r.most >= ${q.param(perMilestone, '::int')} OR r.milestones >= ${q.param(milestones, '::int')} THEN 'high-performing'
                 ELSE 'active' END`;
@@ -94,11 +98,11 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
  */
 function segmentCountsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
   return `WITH ${segmentCtes(q, context, periods)},
+    -- recent carries each person's first merged month: no join with firsts (which the planner sorted for).
     active AS MATERIALIZED (
-      SELECT r.ordinal, (fi.first_month < p.w_start) AS before_window, ${segmentCase(q, context)} AS segment
+      SELECT r.ordinal, (r.first_month < p.w_start) AS before_window, ${segmentCase(q, context, 'r.first_month')} AS segment
         FROM recent r
         JOIN periods p ON p.ordinal = r.ordinal
-        JOIN firsts fi ON fi.canonical_id = r.canonical_id
        WHERE r.in_window IS NOT NULL)
     SELECT p.key, a.segment AS bucket, count(*) AS people FROM active a JOIN periods p ON p.ordinal = a.ordinal GROUP BY p.key, a.segment
     UNION ALL
