@@ -86,6 +86,9 @@ function checkOptions(options: WorkerOptions) {
   }
 }
 
+const SCHEDULE_KEY_PREFIX = 'source-';
+const scheduleKey = (sourceId: bigint) => `${SCHEDULE_KEY_PREFIX}${sourceId}`;
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   checkOptions(options);
   const { db, logger } = options;
@@ -172,15 +175,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     }
     if (Date.now() - lastSchedules >= 60_000) {
       lastSchedules = Date.now();
-      const names = new Set((await db.query<{ name: string }>('SELECT name FROM sources')).map((r) => r.name));
-      const scheduled = (await boss.getSchedules(JOBS.sync)).filter((s) => s.key.startsWith('source:'));
+      // Keyed by the source's id: pg-boss takes only letters, digits, _ - . / in a key, and a name may hold more.
+      const sources = new Map((await db.query<{ id: bigint; name: string }>('SELECT id, name FROM sources')).map((r) => [scheduleKey(r.id), r.name]));
+      const scheduled = (await boss.getSchedules(JOBS.sync)).filter((s) => s.key.startsWith(SCHEDULE_KEY_PREFIX));
+      const kept = new Set<string>();
       for (const schedule of scheduled) {
-        const name = schedule.key.slice('source:'.length);
-        if (!names.has(name) || schedule.cron !== syncCron) await boss.unschedule(JOBS.sync, schedule.key);
+        const name = sources.get(schedule.key);
+        if (name !== undefined && schedule.cron === syncCron && (schedule.data as { source?: unknown } | null)?.source === name) kept.add(schedule.key);
+        else await boss.unschedule(JOBS.sync, schedule.key);
       }
-      const current = new Set(scheduled.filter((s) => s.cron === syncCron).map((s) => s.key));
-      for (const name of names) {
-        if (!current.has(`source:${name}`)) await boss.schedule(JOBS.sync, syncCron, { source: name }, { key: `source:${name}` });
+      for (const [key, name] of sources) {
+        if (!kept.has(key)) await boss.schedule(JOBS.sync, syncCron, { source: name }, { key });
       }
     }
   }

@@ -64,6 +64,7 @@ describe(`background worker (${engineName})`, () => {
       logger: silent,
       sourceContext: { cacheDir: context.cacheDir },
       pollSeconds: 0.5,
+      syncCron: '*/10 * * * *',
       retryLimit: 1,
       retryDelaySeconds: 1,
     });
@@ -72,6 +73,24 @@ describe(`background worker (${engineName})`, () => {
   after(async () => {
     await worker?.stop();
     await server?.close();
+  });
+
+  test('every source gets its scheduled sync, on the configured cron', async () => {
+    const schedules = await until('a schedule for each source', async () => {
+      const rows = await server.db.query<{ key: string; cron: string; data: { source: string } }>(
+        `SELECT sc.key, sc.cron, sc.data FROM pgboss.schedule sc WHERE sc.name = $1 ORDER BY sc.data->>'source'`,
+        [JOBS.sync],
+      );
+      return rows.length === 2 ? rows : undefined;
+    });
+    const ids = new Map((await server.db.query<{ id: bigint; name: string }>('SELECT id, name FROM sources')).map((r) => [r.name, r.id]));
+    assert.deepEqual(
+      schedules.map((s) => [s.key, s.cron, s.data]),
+      [
+        [`source-${ids.get('doomed')}`, '*/10 * * * *', { source: 'doomed' }],
+        [`source-${ids.get('good')}`, '*/10 * * * *', { source: 'good' }],
+      ],
+    );
   });
 
   test('a "sync now" request is picked up, the source synced and the request marked done', async () => {
