@@ -2,6 +2,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { databaseConfig } from '../config.ts';
 import type { Database } from '../db/connection.ts';
 import { createLogger } from '../server/serve.ts';
+import { listenForStop } from '../util/signals.ts';
 import { type RunningWorker, startWorker, WorkerError } from '../worker/index.ts';
 import { UsageError } from './output.ts';
 import { contextFor } from './sources.ts';
@@ -51,26 +52,14 @@ export function registerWorkerCommand(program: Command, withDatabase: WithDataba
       throw new UsageError('tributary worker needs PostgreSQL (DATABASE_URL or --database-url): the embedded database opens in one process only, and `tributary serve` already runs the worker on it');
     }
     await withDatabase(command, async (db) => {
-      // Listening for the signals before saying it runs, as serve does: one sent on reading that line must not kill at once.
-      let signalled!: () => void;
-      const stopped = new Promise<void>((resolve) => {
-        signalled = resolve;
-      });
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        signalled();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      const signals = listenForStop();
       try {
         const worker = await startCliWorker(command, db, options);
         process.stdout.write('Tributary worker running. Ctrl-C stops it.\n');
-        await stopped;
+        await signals.stopped;
         await worker.stop();
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        signals.dispose();
       }
     });
   });

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { type ServerType, serve } from '@hono/node-server';
 import pino, { type Logger } from 'pino';
 import type { Database } from '../db/connection.ts';
+import { listenForStop } from '../util/signals.ts';
 import { type AppOptions, createApp } from './app.ts';
 
 export interface ServeOptions extends Omit<AppOptions, 'logger'> {
@@ -58,26 +59,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
 /** Runs until SIGINT or SIGTERM, then shuts down in order: HTTP first, the database last (the caller closes it). */
 export async function serveUntilSignalled(db: Database, options: Omit<ServeOptions, 'db'>): Promise<void> {
-  // Listening for the signals before the server starts, and before it says where it serves: a supervisor (or a
-  // test) that stops it the moment it reads that line must not meet the default action, which kills at once.
-  let signalled!: () => void;
-  const stopped = new Promise<void>((resolve) => {
-    signalled = resolve;
-  });
-  const stop = () => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    signalled();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const signals = listenForStop();
   try {
     const running = await startServer({ ...options, db });
     process.stdout.write(`Tributary is serving on ${running.url} (API docs: ${running.url}/api/docs). Ctrl-C stops it.\n`);
-    await stopped;
+    await signals.stopped;
     await running.close().catch(() => undefined);
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    signals.dispose();
   }
 }
