@@ -63,9 +63,8 @@ function experienceSql(q: Query, context: KpiContext, periods: readonly Period[]
              coalesce(lead(ends_before) OVER w, 2147483647) AS through_ordinal,
              sum(merged) OVER (w ROWS UNBOUNDED PRECEDING) AS merged
         FROM merges WINDOW w AS (PARTITION BY canonical_id ORDER BY ends_before))
-    SELECT p.key, c.canonical_id, coalesce(r.merged, 0) AS merged
+    SELECT c.ordinal, c.canonical_id, coalesce(r.merged, 0) AS merged
       FROM contributors c
-      JOIN ${periodsRelation(periods)} p ON p.ordinal = c.ordinal
       LEFT JOIN runs r ON r.canonical_id = c.canonical_id AND c.ordinal >= r.from_ordinal AND c.ordinal <= r.through_ordinal)`;
 }
 
@@ -90,7 +89,10 @@ export const experienceLevels = defineKpi({
     const q = new Query();
     const f = context.filters;
     const rows = await context.session.query<{ key: string; bucket: string; people: unknown }>(
-      `SELECT e.key, ${bucketCase('e.merged', LEVELS)} AS bucket, count(*) AS people FROM ${experienceSql(q, context, f.periods)} e GROUP BY 1, 2`,
+      // Counted per period ordinal, the period's key joined to the few counts after.
+      `SELECT p.key, x.bucket, x.people
+         FROM (SELECT e.ordinal, ${bucketCase('e.merged', LEVELS)} AS bucket, count(*) AS people FROM ${experienceSql(q, context, f.periods)} e GROUP BY 1, 2) x
+         JOIN ${periodsRelation(f.periods)} p ON p.ordinal = x.ordinal`,
       q.params,
     );
     return bucketPoints(f.periods, rows, BUCKETS);
