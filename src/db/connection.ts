@@ -199,6 +199,10 @@ async function openPostgres(url: string): Promise<Database & { migrate(): Promis
   // Parallel workers cost more to start than they save on these queries of a few hundred thousand rows:
   // all KPIs over 1M MRs took 9.3 s with them and 6.8–7.5 s without (2 cores).
   const pool = new pg.Pool({ connectionString: url, types: typeParsers, max: 8, options: '-c jit=off -c work_mem=64MB -c max_parallel_workers_per_gather=0' });
+  // An idle connection the server ends (a restart, an administrator, a dropped database) is an 'error' on
+  // the pool, which would crash the process unheard: the pool drops that connection and the next query opens
+  // another, and a server that is really gone fails that query, where the caller sees it.
+  pool.on('error', () => {});
   // Surface a bad URL or a server that is down now, not at the first query.
   (await pool.connect()).release();
   const sessionOn = (runner: pg.Pool | pg.PoolClient): Session => ({
