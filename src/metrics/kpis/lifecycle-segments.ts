@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query, windowOrdinals } from '../kpi.ts';
+import { addMonths } from '../../db/time.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query, toNumber, windowOrdinals } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 import { bucketPoints } from './segments.ts';
 
@@ -23,9 +24,16 @@ type Parameters = z.infer<typeof parameters>;
  * under the periods whose window holds them (windowOrdinals), and both kinds of rows are summed in one
  * aggregation, so no join of the per-period rows is left to the planner's guesses.
  */
-function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
+function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonly Period[], segmentsOnly = false): string {
   const f = context.filters;
-  const { windowMonths } = context.parameters;
+  const { windowMonths, perMilestone, milestones } = context.parameters;
+  // For counting segments only: someone with fewer milestones than the test asks and fewer merges in each than
+  // it asks, over the whole range, is high-performing in no window, so their milestone rows need no listing.
+  const possiblyHighPerforming = segmentsOnly
+    ? `WHERE mm.canonical_id IN (
+         SELECT t.canonical_id FROM (SELECT canonical_id, milestone_id, sum(n) AS n FROM milestone_months GROUP BY 1, 2) t
+          GROUP BY t.canonical_id HAVING count(*) >= ${q.param(milestones, '::int')} OR max(t.n) >= ${q.param(perMilestone, '::int')})`
+    : '';
   const window = `make_interval(months => ${q.param(windowMonths, '::int')})`;
   const first = q.param(periods[0]?.end ?? f.to, '::date');
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
@@ -65,6 +73,7 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
               SELECT m.ordinal, m.canonical_id, NULL, NULL, m.n, 1, NULL
                 FROM (SELECT o.ordinal, mm.canonical_id, mm.milestone_id, sum(mm.n)::int AS n
                         FROM milestone_months mm CROSS JOIN LATERAL generate_series(${inWindow.first('mm.month')}, ${inWindow.last('mm.month')}) AS o(ordinal)
+                       ${possiblyHighPerforming}
                        GROUP BY o.ordinal, mm.canonical_id, mm.milestone_id) m) x
        GROUP BY x.ordinal, x.canonical_id)`;
 }
@@ -92,23 +101,23 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
 }
 
 /**
- * The people per (period, segment), as segmentsSql would count them without listing everyone who ever
- * merged once per period: the inactive are those whose first merge is before the window, less those of
- * them who merged within it.
+ * The people per (period, segment) other than inactive, as segmentsSql would count them, and everyone's first
+ * merged month by how many windows start at or before it (width_bucket): the inactive of period i are those
+ * whose first merge is before its window (bucket < i), less the ones of them who merged in it. No one is
+ * listed once per period.
  */
 function segmentCountsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
-  return `WITH ${segmentCtes(q, context, periods)},
-    -- recent carries each person's first merged month: no join with firsts (which the planner sorted for).
-    active AS MATERIALIZED (
-      SELECT r.ordinal, (r.first_month < p.w_start) AS before_window, ${segmentCase(q, context, 'r.first_month')} AS segment
-        FROM recent r
-        JOIN periods p ON p.ordinal = r.ordinal
-       WHERE r.in_window IS NOT NULL)
-    SELECT p.key, a.segment AS bucket, count(*) AS people FROM active a JOIN periods p ON p.ordinal = a.ordinal GROUP BY p.key, a.segment
+  const windowStarts = q.param(
+    periods.map((p) => addMonths(p.end, -context.parameters.windowMonths)),
+    '::date[]',
+  );
+  return `WITH ${segmentCtes(q, context, periods, true)}
+    SELECT p.key, ${segmentCase(q, context, 'r.first_month')} AS bucket, count(*) AS people, NULL::int AS windows_before
+      FROM recent r JOIN periods p ON p.ordinal = r.ordinal
+     WHERE r.in_window IS NOT NULL
+     GROUP BY 1, 2
     UNION ALL
-    SELECT p.key, 'inactive', (SELECT count(*) FROM firsts fi WHERE fi.first_month < p.w_start)
-                              - (SELECT count(*) FROM active a WHERE a.ordinal = p.ordinal AND a.before_window)
-      FROM periods p`;
+    SELECT NULL, NULL, count(*), width_bucket(fi.first_month, ${windowStarts}) FROM firsts fi GROUP BY 4`;
 }
 
 /** Lifecycle segments: where each person who ever had an MR merged stands at the period's end. */
@@ -132,11 +141,20 @@ export const lifecycleSegments = defineKpi<Parameters>({
   async series(context) {
     const q = new Query();
     const f = context.filters;
-    const rows = await context.session.query<{ key: string; bucket: string; people: unknown }>(
+    const rows = await context.session.query<{ key: string | null; bucket: string | null; people: unknown; windows_before: unknown }>(
       segmentCountsSql(q, context, f.periods),
       q.params,
     );
-    return bucketPoints(f.periods, rows, SEGMENTS);
+    const counted = rows.filter((row): row is { key: string; bucket: string; people: unknown; windows_before: unknown } => row.key !== null);
+    const firsts = rows.filter((row) => row.key === null).map((row) => ({ windowsBefore: toNumber(row.windows_before), people: toNumber(row.people) }));
+    const inactive = f.periods.map((period, index) => {
+      const before = firsts.filter((first) => first.windowsBefore <= index).reduce((sum, first) => sum + first.people, 0);
+      const merged = counted
+        .filter((row) => row.key === period.key && row.bucket !== 'new')
+        .reduce((sum, row) => sum + toNumber(row.people), 0);
+      return { key: period.key, bucket: 'inactive', people: before - merged };
+    });
+    return bucketPoints(f.periods, [...counted, ...inactive], SEGMENTS);
   },
   async explain(context, period) {
     const q = new Query();
