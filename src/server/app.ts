@@ -6,7 +6,7 @@ import { routePath } from 'hono/route';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { type SignInProvider, signInProviderRoutes } from '../auth/external.ts';
+import { isSignInCallbackPage, type SignInProvider, signInFailedPage, signInProviderRoutes } from '../auth/external.ts';
 import { type GithubOptions, githubRoutes } from '../auth/github.ts';
 import { type AuthOptions, authenticate, csrfProtection } from '../auth/middleware.ts';
 import { type OidcOptions, oidcRoutes } from '../auth/oidc.ts';
@@ -179,6 +179,10 @@ export function createApp(options: AppOptions) {
   const web = webApp(options.webRoot);
   app.notFound(async (c) => (await web(c)) ?? problemResponse(c, 404, `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
+    if ((error instanceof ProblemError || error instanceof AuthError) && isSignInCallbackPage(c)) {
+      const status = error instanceof ProblemError ? error.status : authProblem(error).status;
+      return c.html(signInFailedPage(error.message), status as 400);
+    }
     if (error instanceof ProblemError) return problemResponse(c, error.status, error.message, { errors: error.errors, headers: error.headers });
     if (error instanceof AuthError) {
       const problem = authProblem(error);

@@ -185,6 +185,14 @@ describe(`GitHub sign-in against a GitHub-compatible server on loopback (${engin
     const noCookie = await new Browser().go(`${tributary.url}/api/v1/auth/github/callback?code=abc&state=x`);
     assert.equal(noCookie.status, 400);
     assert.match(await noCookie.text(), /no sign-in is under way/);
+    // A browser (asking for HTML) gets a page saying why, with the way back, not the problem document.
+    const page = await fetch(`${tributary.url}/api/v1/auth/github/callback?code=abc&state=x`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    assert.equal(page.status, 400);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const html = await page.text();
+    assert.match(html, /<h1>Sign-in failed<\/h1>/);
+    assert.match(html, /No sign-in is under way/);
+    assert.match(html, /<a href="\/">Back to sign in<\/a>/);
 
     // A callback URL replayed in the same browser: the flow cookie was spent by the first.
     const again = browserAt('alice');
