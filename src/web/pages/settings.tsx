@@ -237,6 +237,8 @@ function UsersSection() {
     }
   };
   const change = async (user: User, change: { role?: string; disabled?: boolean }) => {
+    // Disabling ends the person's sessions and tokens at once, and enabling them again gives none back.
+    if (change.disabled && !window.confirm(`Disable ${user.name}? Their sessions and API tokens end now, for good.`)) return;
     setError(null);
     try {
       const updated = await api.updateUser(user.id, change);
