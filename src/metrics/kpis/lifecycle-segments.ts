@@ -38,7 +38,6 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
   const first = q.param(periods[0]?.end ?? f.to, '::date');
   const last = q.param(periods.at(-1)?.end ?? f.to, '::date');
   const w = `(p.end_date - ${window})::date`;
-  const v = `(p.end_date - 2 * ${window})::date`;
   const inWindow = windowOrdinals(q, periods, windowMonths);
   const inEither = windowOrdinals(q, periods, 2 * windowMonths);
   const mine = (alias: string) => `${inProjects(q, f, alias)} AND ${inPopulation(f, alias)} AND ${inOrganisation(q, f, alias)}`;
@@ -55,7 +54,7 @@ function segmentCtes(q: Query, context: KpiContext<Parameters>, periods: readonl
                WHERE am.merged > 0 AND am.month >= (${first}::date - 2 * ${window})::date AND am.month < ${last} AND ${mine('am')}
                GROUP BY am.canonical_id, am.month) h
         JOIN firsts fi ON fi.canonical_id = h.canonical_id),
-    periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start, ${v} AS v_start FROM ${periodsRelation(periods)} p),
+    periods AS MATERIALIZED (SELECT p.key, p.ordinal, p.end_date, ${w} AS w_start FROM ${periodsRelation(periods)} p),
     milestone_months AS MATERIALIZED (
       SELECT f.canonical_id, f.milestone_id, date_trunc('month', f.merged_at AT TIME ZONE 'UTC')::date AS month, count(*)::int AS n
         FROM ${context.relations.mergeRequests} f
