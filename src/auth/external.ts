@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import { html } from 'hono/html';
 import { type AppEnv, defineRoute, jsonContent, newRouter, ProblemError } from '../server/http.ts';
 import { createSession, csrfTokenOf } from './credentials.ts';
 import { type AuthOptions, cookieNames } from './middleware.ts';
@@ -129,20 +130,17 @@ export function signInProviderRoutes(list: () => SignInProvider[]) {
   return newRouter().openapi(providers, (c) => c.json({ password: true, providers: list() }, 200));
 }
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] as string);
-
 /**
  * A sign-in through another site that fails on its way back (state, refusal, unknown account…) ends in the
  * browser, not in a script: for a request that asks for HTML, a page saying why, with a way back, rather
- * than the problem document API clients get.
+ * than the problem document API clients get. Hono's html template escapes the message.
  */
-export function signInFailedPage(message: string): string {
-  return `<!doctype html>
+export function signInFailedPage(message: string) {
+  return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign-in failed · Tributary</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;color:#1b2733}a{color:#1d5fbf}</style></head>
-<body><main><h1>Sign-in failed</h1><p>${escapeHtml(message.charAt(0).toUpperCase() + message.slice(1))}.</p>
+<body><main><h1>Sign-in failed</h1><p>${message.charAt(0).toUpperCase() + message.slice(1)}.</p>
 <p><a href="/">Back to sign in</a></p></main></body></html>`;
 }
 
