@@ -4,6 +4,7 @@ import { databaseConfig } from '../src/config.ts';
 import { openDatabase, toNumber } from '../src/db/connection.ts';
 import { importNdjson, importNdjsonFile } from '../src/interchange/import.ts';
 import { KPIS } from '../src/metrics/catalogue.ts';
+import { monthlyGrain } from '../src/metrics/kpi.ts';
 import { refreshRollups } from '../src/metrics/rollups.ts';
 import { kpiConcurrency, runKpi, runKpis } from '../src/metrics/run.ts';
 
@@ -34,7 +35,7 @@ try {
   let total = 0;
   console.log(`  KPIs for ${filters.from} … ${filters.to} (monthly where the KPI allows):`);
   for (const kpi of KPIS) {
-    const grain = kpi.grains.includes('month') ? 'month' : kpi.defaultGrain;
+    const grain = monthlyGrain(kpi);
     started = performance.now();
     const result = await runKpi(db, kpi.id, { ...filters, grain });
     const elapsed = (performance.now() - started) / 1000;
@@ -50,7 +51,7 @@ try {
   started = performance.now();
   const outcomes = await runKpis(
     db,
-    KPIS.map((kpi) => ({ id: kpi.id, filters: { ...filters, grain: kpi.grains.includes('month') ? 'month' : kpi.defaultGrain } })),
+    KPIS.map((kpi) => ({ id: kpi.id, filters: { ...filters, grain: monthlyGrain(kpi) } })),
     { concurrency },
   );
   const together = (performance.now() - started) / 1000;

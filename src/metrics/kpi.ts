@@ -113,6 +113,11 @@ export interface Kpi<Parameters = Record<string, never>> {
 // biome-ignore lint/suspicious/noExplicitAny: the catalogue holds KPIs of every parameter type.
 export type AnyKpi = Kpi<any>;
 
+/** By months where the KPI is measured by months, else its default grain: what a monthly report asks for. */
+export function monthlyGrain(kpi: AnyKpi): Grain {
+  return kpi.grains.includes('month') ? 'month' : kpi.defaultGrain;
+}
+
 /** Builds a query's parameter list as the text refers to them: `q.param(x)` → `$1`. */
 export class Query {
   readonly params: unknown[] = [];
@@ -201,7 +206,12 @@ export function pointsFrom<Row extends { key: string }>(
   toPoint: (row: Row | undefined) => Pick<Point, 'value' | 'values' | 'basis'>,
 ): Point[] {
   const byKey = new Map(rows.map((row) => [row.key, row]));
-  return periods.map((period) => ({ period: period.key, start: period.start, end: period.end, ...toPoint(byKey.get(period.key)) }));
+  return pointsEach(periods, (period) => toPoint(byKey.get(period.key)));
+}
+
+/** One point per period, in order, from what `toPoint` makes of the period and its index (its ordinal − 1). */
+export function pointsEach(periods: readonly Period[], toPoint: (period: Period, index: number) => Pick<Point, 'value' | 'values' | 'basis'>): Point[] {
+  return periods.map((period, index) => ({ period: period.key, start: period.start, end: period.end, ...toPoint(period, index) }));
 }
 
 export function numberOrNull(value: unknown): number | null {
@@ -271,19 +281,17 @@ function assertContiguous(periods: readonly Period[]) {
 
 /**
  * For calendar periods: SQL giving the ordinal (1-based, as periodsRelation numbers them) of the period an
- * instant or date column falls in, or null outside the range. One width_bucket per row over the periods'
- * starts, where a join met every row with every period (a year of months: twelve range tests per row).
+ * instant column falls in, or null outside the range. One width_bucket per row over the periods' starts,
+ * where a join met every row with every period (a year of months: twelve range tests per row).
  */
-export function periodOrdinal(q: Query, periods: readonly Period[], kind: 'instant' | 'month'): (column: string) => string {
+export function periodOrdinal(q: Query, periods: readonly Period[]): (instant: string) => string {
   assertContiguous(periods);
-  const cast = kind === 'instant' ? '::timestamptz' : '::date';
-  const at = (day: string) => (kind === 'instant' ? `${day}T00:00:00Z` : day);
   const starts = q.param(
-    periods.map((p) => at(p.start)),
-    `${cast}[]`,
+    periods.map((p) => `${p.start}T00:00:00Z`),
+    '::timestamptz[]',
   );
-  const end = q.param(at(periods.at(-1)?.end ?? '1970-01-01'), cast);
-  return (column) => `CASE WHEN ${column} < ${end} THEN nullif(width_bucket(${column}, ${starts}), 0) END`;
+  const end = q.param(`${periods.at(-1)?.end ?? '1970-01-01'}T00:00:00Z`, '::timestamptz');
+  return (instant) => `CASE WHEN ${instant} < ${end} THEN nullif(width_bucket(${instant}, ${starts}), 0) END`;
 }
 
 /**
@@ -295,13 +303,13 @@ export function periodOrdinal(q: Query, periods: readonly Period[], kind: 'insta
  */
 export function windowOrdinals(q: Query, periods: readonly Period[], months: number): { first: (month: string) => string; last: (month: string) => string } {
   assertContiguous(periods);
-  const ends = q.param(
-    periods.map((p) => p.end),
-    '::date[]',
-  );
-  const starts = q.param(
-    periods.map((p) => addMonths(p.end, -months)),
-    '::date[]',
-  );
-  return { first: (month) => `(width_bucket(${month}, ${ends}) + 1)`, last: (month) => `width_bucket(${month}, ${starts})` };
+  // Each list becomes a parameter when first used: a parameter no statement refers to has no type.
+  let ends: string | undefined;
+  let starts: string | undefined;
+  const endsParameter = () => (ends ??= q.param(periods.map((p) => p.end), '::date[]'));
+  const startsParameter = () => (starts ??= q.param(periods.map((p) => addMonths(p.end, -months)), '::date[]'));
+  return {
+    first: (month) => `(width_bucket(${month}, ${endsParameter()}) + 1)`,
+    last: (month) => `width_bucket(${month}, ${startsParameter()})`,
+  };
 }

@@ -4,7 +4,7 @@ import * as echarts from 'echarts';
 import type { Session } from '../db/connection.ts';
 import { addMonths } from '../db/time.ts';
 import { KPIS } from './catalogue.ts';
-import type { Point } from './kpi.ts';
+import { monthlyGrain, type Point } from './kpi.ts';
 import { type FiltersInput, KpiError, type KpiOutcome, type KpiResult, runKpis } from './run.ts';
 
 /**
@@ -36,14 +36,13 @@ export async function writeReport(session: Session, options: ReportOptions): Pro
   const unavailable: string[] = [];
   const overview: string[] = ['| KPI | value | previous month | target |', '|---|---:|---:|---|'];
   // Computed together (concurrently on PostgreSQL), written in catalogue order.
-  const grainOf = (kpi: (typeof KPIS)[number]) => (kpi.grains.includes('month') ? 'month' : kpi.defaultGrain);
   const outcomes = await runKpis(
     session,
-    KPIS.map((kpi) => ({ id: kpi.id, filters: { ...options.filters, from, to: options.month, grain: grainOf(kpi) } })),
+    KPIS.map((kpi) => ({ id: kpi.id, filters: { ...options.filters, from, to: options.month, grain: monthlyGrain(kpi) } })),
     { today: options.today },
   );
   for (const [index, kpi] of KPIS.entries()) {
-    const grain = grainOf(kpi);
+    const grain = monthlyGrain(kpi);
     const outcome = outcomes[index] as KpiOutcome;
     const result: KpiResult = outcome.result ?? {
       kpi: kpi.id,

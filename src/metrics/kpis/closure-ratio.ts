@@ -1,4 +1,4 @@
-import { defineKpi, inOrganisation, inPopulation, inProjects, periodOrdinal, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
+import { defineKpi, inOrganisation, inPopulation, inProjects, periodOrdinal, pointsEach, Query, rounded, toNumber, withinPeriod } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
 
 /** The instant an MR stopped being open: merged, or closed without merging. */
@@ -28,7 +28,7 @@ export const closureRatio = defineKpi({
     const first = q.param(f.periods[0]?.start ?? f.from);
     const last = q.param(f.periods.at(-1)?.end ?? f.to);
     const inRange = (column: string) => `(${column} >= (${first}::date::timestamp AT TIME ZONE 'UTC') AND ${column} < (${last}::date::timestamp AT TIME ZONE 'UTC'))`;
-    const ordinal = periodOrdinal(q, f.periods, 'instant');
+    const ordinal = periodOrdinal(q, f.periods);
     // Each MR counted in the period it was opened in and the one it ended in, by ordinal: no MR × period join.
     const rows = await context.session.query<{ ordinal: unknown; opened: unknown; closed: unknown; merged: unknown }>(
       `WITH mrs AS MATERIALIZED (
@@ -44,15 +44,12 @@ export const closureRatio = defineKpi({
       q.params,
     );
     const byOrdinal = new Map(rows.map((row) => [toNumber(row.ordinal), row]));
-    return f.periods.map((period, index) => {
+    return pointsEach(f.periods, (_period, index) => {
       const row = byOrdinal.get(index + 1);
       const opened = toNumber(row?.opened);
       const closed = toNumber(row?.closed);
       const merged = toNumber(row?.merged);
       return {
-        period: period.key,
-        start: period.start,
-        end: period.end,
         value: opened === 0 ? null : rounded((100 * closed) / opened),
         values: { opened, closed, merged, 'closed unmerged': closed - merged },
         basis: opened,

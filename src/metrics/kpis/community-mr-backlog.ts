@@ -1,4 +1,4 @@
-import { defineKpi, Query, toNumber } from '../kpi.ts';
+import { defineKpi, pointsEach, Query, toNumber } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
 import { openAt, openCounts, openSpansSql } from './open-merge-requests.ts';
 
@@ -30,7 +30,7 @@ export const communityMrBacklog = defineKpi({
       f.periods,
       groups.map((g) => ({ opened_before: toNumber(g.opened_before), open_through: toNumber(g.open_through), n: toNumber(g.n) })),
     );
-    return f.periods.map((period, index) => ({ period: period.key, start: period.start, end: period.end, value: counts[index] ?? 0 }));
+    return pointsEach(f.periods, (_period, index) => ({ value: counts[index] ?? 0 }));
   },
   async explain(context, period) {
     const rows = await mergeRequestRows(

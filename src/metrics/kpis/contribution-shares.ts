@@ -10,6 +10,7 @@ import {
   type Period,
   type Point,
   periodsRelation,
+  pointsEach,
   Query,
   rounded,
   toNumber,
@@ -78,10 +79,9 @@ export async function factorSeries(context: KpiContext<ContributionParameters>, 
     list.push({ n: toNumber(row.n), units: toNumber(row.units) });
     levels.set(row.key, list);
   }
-  return f.periods.map((period) => {
+  return pointsEach(f.periods, (period) => {
     const list = (levels.get(period.key) ?? []).sort((a, b) => b.n - a.n);
-    const base = { period: period.key, start: period.start, end: period.end };
-    if (list.length === 0) return { ...base, value: null, basis: 0 };
+    if (list.length === 0) return { value: null, basis: 0 };
     const total = list.reduce((sum, level) => sum + level.n * level.units, 0);
     let before = 0;
     let factor = 0;
@@ -91,7 +91,7 @@ export async function factorSeries(context: KpiContext<ContributionParameters>, 
       factor += Math.min(level.units, Math.ceil((total - 2 * before) / (2 * level.n)));
       before += level.n * level.units;
     }
-    return { ...base, value: factor, basis: list.reduce((sum, level) => sum + level.units, 0) };
+    return { value: factor, basis: list.reduce((sum, level) => sum + level.units, 0) };
   });
 }
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { addMonths } from '../../db/time.ts';
 import { defineKpi, inOrganisation, inPopulation, inProjects, type KpiContext, type Period, periodsRelation, Query, toNumber, windowOrdinals } from '../kpi.ts';
 import { explanation } from './explain-helpers.ts';
 import { bucketPoints } from './segments.ts';
@@ -106,17 +105,15 @@ function segmentsSql(q: Query, context: KpiContext<Parameters>, periods: readonl
  * listed once per period.
  */
 function segmentCountsSql(q: Query, context: KpiContext<Parameters>, periods: readonly Period[]): string {
-  const windowStarts = q.param(
-    periods.map((p) => addMonths(p.end, -context.parameters.windowMonths)),
-    '::date[]',
-  );
+  // The last period whose window starts at or before a month: how many windows start at or before it.
+  const windowsBefore = windowOrdinals(q, periods, context.parameters.windowMonths).last;
   return `WITH ${segmentCtes(q, context, periods, true)}
     SELECT p.key, ${segmentCase(q, context, 'r.first_month')} AS bucket, count(*) AS people, NULL::int AS windows_before
       FROM recent r JOIN periods p ON p.ordinal = r.ordinal
      WHERE r.in_window IS NOT NULL
      GROUP BY 1, 2
     UNION ALL
-    SELECT NULL, NULL, count(*), width_bucket(fi.first_month, ${windowStarts}) FROM firsts fi GROUP BY 4`;
+    SELECT NULL, NULL, count(*), ${windowsBefore('fi.first_month')} FROM firsts fi GROUP BY 4`;
 }
 
 /** Lifecycle segments: where each person who ever had an MR merged stands at the period's end. */

@@ -1,4 +1,4 @@
-import { defineKpi, Query, rounded } from '../kpi.ts';
+import { defineKpi, pointsEach, Query, rounded } from '../kpi.ts';
 import { explanation, mergeRequestRows } from './explain-helpers.ts';
 import { openAt, openSpansSql } from './open-merge-requests.ts';
 
@@ -81,7 +81,7 @@ export const ocma = defineKpi({
     const numbers = row?.pairs ? row.pairs.split(',').map(Number) : [];
     const count = numbers.length / 2;
     const ages = new Float64Array(count);
-    return f.periods.map((period, index) => {
+    return pointsEach(f.periods, (period, index) => {
       const ordinal = index + 1;
       const end = Date.parse(`${period.end}T00:00:00Z`) / 1000;
       // Open at the end: opened before it, and open through it.
@@ -90,7 +90,7 @@ export const ocma = defineKpi({
         const created = numbers[2 * i] as number;
         if (created < end && (numbers[2 * i + 1] as number) >= ordinal) ages[open++] = (end - created) / 86400;
       }
-      return { period: period.key, start: period.start, end: period.end, value: rounded(median(ages.subarray(0, open))), basis: open };
+      return { value: rounded(median(ages.subarray(0, open))), basis: open };
     });
   },
   async explain(context, period) {
